@@ -1,0 +1,158 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/go-kit/kit/endpoint"
+	natstransport "github.com/go-kit/kit/transport/nats"
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/pkg/msg"
+)
+
+type finalizerKey struct{}
+
+// finalizers are undone, in reverse, by Finalize.
+type finalizers []func()
+
+// SubscriberBefore restores what the publisher put in the headers: the trace
+// (a server span is started), the caller's identity and the deadline.
+func SubscriberBefore(ctx context.Context, m *nats.Msg) context.Context {
+	var fin finalizers
+	ctx = ExtractTrace(ctx, m.Header)
+	ctx, span := otel.Tracer(tracerName).Start(ctx, "nats.serve "+m.Subject,
+		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.destination.name", m.Subject)))
+	fin = append(fin, func() { span.End() })
+	if m.Header != nil {
+		if c, ok := identity.Extract(m.Header); ok {
+			ctx = identity.With(ctx, c)
+			span.SetAttributes(attribute.String("user.id", c.UserID), attribute.String("user.name", c.Username))
+		}
+		if d, ok := deadlineFrom(m.Header); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d)
+			fin = append(fin, cancel)
+		}
+	}
+	return context.WithValue(ctx, finalizerKey{}, &fin)
+}
+
+// SubscriberFinalizer ends the server span and releases the deadline.
+func SubscriberFinalizer(ctx context.Context, _ *nats.Msg) {
+	fin, _ := ctx.Value(finalizerKey{}).(*finalizers)
+	if fin == nil {
+		return
+	}
+	for i := len(*fin) - 1; i >= 0; i-- {
+		(*fin)[i]()
+	}
+}
+
+// DecodeRequest decodes a JSON request strictly: an unknown field is an
+// error that names it, so a typo never passes silently.
+func DecodeRequest[T any](_ context.Context, m *nats.Msg) (any, error) {
+	if v := m.Header.Get(HeaderVersion); v != "" && v != msg.Version {
+		return nil, apierr.Invalid("message version %s is not supported (want %s)", v, msg.Version)
+	}
+	var req T
+	if err := StrictUnmarshal(m.Data, &req); err != nil {
+		return nil, apierr.Invalid("bad request: %v", err)
+	}
+	return req, nil
+}
+
+// StrictUnmarshal decodes JSON refusing unknown fields and trailing data.
+func StrictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// EncodeResponse replies with JSON and the version header.
+func EncodeResponse(ctx context.Context, reply string, nc *nats.Conn, response any) error {
+	if f, ok := response.(endpoint.Failer); ok && f.Failed() != nil {
+		span := trace.SpanFromContext(ctx)
+		span.SetStatus(codes.Error, f.Failed().Error())
+		if e := apierr.From(f.Failed()); e.Rule != "" {
+			span.SetAttributes(attribute.String("policy.rule", e.Rule))
+		}
+	}
+	body, err := json.Marshal(response)
+	if err != nil {
+		return err
+	}
+	m := nats.NewMsg(reply)
+	m.Data = body
+	m.Header.Set(HeaderVersion, msg.Version)
+	return nc.PublishMsg(m)
+}
+
+// ErrorEncoder answers transport-level failures (undecodable request, an
+// endpoint returning an error) in the same envelope as business errors.
+func ErrorEncoder(ctx context.Context, err error, reply string, nc *nats.Conn) {
+	if encErr := EncodeResponse(ctx, reply, nc, msg.Reply[msg.Empty]{Error: apierr.From(err)}); encErr != nil {
+		slog.ErrorContext(ctx, "reply failed", "err", encErr)
+	}
+}
+
+// ServerOptions are the go-kit subscriber options every service uses.
+func ServerOptions() []natstransport.SubscriberOption {
+	return []natstransport.SubscriberOption{
+		natstransport.SubscriberBefore(SubscriberBefore),
+		natstransport.SubscriberFinalizer(SubscriberFinalizer),
+		natstransport.SubscriberErrorEncoder(ErrorEncoder),
+	}
+}
+
+// NewSubscriber builds a go-kit subscriber for an endpoint whose request is T.
+func NewSubscriber[T any](e endpoint.Endpoint) *natstransport.Subscriber {
+	return natstransport.NewSubscriber(e, DecodeRequest[T], EncodeResponse, ServerOptions()...)
+}
+
+// Handlers maps subjects to subscribers.
+type Handlers map[string]*natstransport.Subscriber
+
+// Serve subscribes each handler in queue group queue. NATS delivers a
+// subscription's messages one at a time, so each message is handled in its
+// own goroutine, at most limit at once, to let slow Docker calls overlap.
+func Serve(nc *nats.Conn, queue string, limit int, hs Handlers) ([]*nats.Subscription, error) {
+	sem := make(chan struct{}, limit)
+	var subs []*nats.Subscription
+	for subject, h := range hs {
+		serve := h.ServeMsg(nc)
+		sub, err := nc.QueueSubscribe(subject, queue, func(m *nats.Msg) {
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				serve(m)
+			}()
+		})
+		if err != nil {
+			for _, s := range subs {
+				_ = s.Unsubscribe()
+			}
+			return nil, fmt.Errorf("subscribe %s: %w", subject, err)
+		}
+		subs = append(subs, sub)
+	}
+	return subs, nil
+}

@@ -1,0 +1,92 @@
+package msg
+
+import "time"
+
+// ContainerSpec is everything a user may ask for when running a container.
+// The runner's policy engine decides what of it reaches Docker.
+type ContainerSpec struct {
+	Name          string            `json:"name"`
+	Image         string            `json:"image"`
+	Cmd           []string          `json:"cmd,omitempty"`
+	Entrypoint    []string          `json:"entrypoint,omitempty"`
+	Env           []string          `json:"env,omitempty"` // "KEY=value"
+	WorkingDir    string            `json:"working_dir,omitempty"`
+	Ports         []PortSpec        `json:"ports,omitempty"`
+	Volumes       []VolumeMount     `json:"volumes,omitempty"`
+	RestartPolicy string            `json:"restart_policy,omitempty"` // no, always, on-failure, unless-stopped
+	MemoryMB      int64             `json:"memory_mb,omitempty"`
+	CPUs          float64           `json:"cpus,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+}
+
+// PortSpec is a container port; it becomes a web link through the proxy.
+type PortSpec struct {
+	Container int    `json:"container"`
+	Protocol  string `json:"protocol,omitempty"` // tcp (default) or udp
+}
+
+// VolumeMount mounts one of the user's named volumes.
+type VolumeMount struct {
+	Volume   string `json:"volume"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only,omitempty"`
+}
+
+// ContainerCreate creates and starts a container. RequestID makes a retried
+// command idempotent.
+type ContainerCreate struct {
+	RequestID string        `json:"request_id,omitempty"`
+	Spec      ContainerSpec `json:"spec"`
+}
+
+// ContainerRef names one of the caller's containers.
+type ContainerRef struct {
+	Name  string `json:"name"`
+	Owner string `json:"owner,omitempty"` // admins only: act on another user's object
+	Force bool   `json:"force,omitempty"` // remove: also when running
+}
+
+// ContainerListRequest lists containers; All is honoured for admins only.
+type ContainerListRequest struct {
+	All bool `json:"all,omitempty"`
+}
+
+// Container is the view of a container the platform shows.
+type Container struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	DockerName    string            `json:"docker_name"`
+	Owner         string            `json:"owner"`
+	Username      string            `json:"username"`
+	Image         string            `json:"image"`
+	State         string            `json:"state"`  // created, running, exited, …
+	Status        string            `json:"status"` // Docker's human status
+	Created       time.Time         `json:"created"`
+	Ports         []PortSpec        `json:"ports,omitempty"`
+	Cmd           []string          `json:"cmd,omitempty"`
+	RestartPolicy string            `json:"restart_policy,omitempty"`
+	MemoryMB      int64             `json:"memory_mb,omitempty"`
+	CPUs          float64           `json:"cpus,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+}
+
+// ContainerList is the reply to a list.
+type ContainerList struct {
+	Containers []Container `json:"containers"`
+}
+
+// ContainerEvent is the payload of evt.container.<action>.
+type ContainerEvent struct {
+	EventID    string     `json:"event_id"`
+	Action     string     `json:"action"` // create, start, stop, die, destroy, …
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Owner      string     `json:"owner"`
+	Username   string     `json:"username"`
+	State      string     `json:"state"`
+	IP         string     `json:"ip,omitempty"` // on the owner's network
+	Ports      []PortSpec `json:"ports,omitempty"`
+	Time       time.Time  `json:"time"`
+	ExitCode   int        `json:"exit_code,omitempty"`
+	DockerName string     `json:"docker_name"`
+}

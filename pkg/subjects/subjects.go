@@ -1,0 +1,75 @@
+// Package subjects names every NATS subject the platform uses, in one place.
+//
+// Each subject is written out literally in the comment beside it so a grep for
+// the wire name lands here. Paired helpers build a concrete subject and the
+// pattern that subscribes to it, so publishers and subscribers cannot drift.
+package subjects
+
+// Commands: core NATS request/reply, served by a queue group so several
+// instances of a service can share the load. Only the gateway publishes cmd.>.
+const (
+	// AuthSessionCheck is "cmd.auth.session.check": resolve a Kratos session
+	// (cookie or token) to a platform user.
+	AuthSessionCheck = "cmd.auth.session.check"
+	// AuthAll is "cmd.auth.>", what the auth service subscribes to.
+	AuthAll = "cmd.auth.>"
+	// AuthQueue is the queue group of the auth service.
+	AuthQueue = "auth"
+
+	runnerPrefix = "cmd.runner."
+	// RunnerAll is "cmd.runner.>", what the runner subscribes to.
+	RunnerAll = runnerPrefix + ">"
+	// RunnerQueue is the queue group of the runner.
+	RunnerQueue = "runner"
+)
+
+// RunnerOp is one operation the runner serves; the subject is
+// "cmd.runner.<op>", e.g. "cmd.runner.container.create".
+type RunnerOp string
+
+// Runner operations.
+const (
+	ContainerCreate  RunnerOp = "container.create"  // cmd.runner.container.create
+	ContainerList    RunnerOp = "container.list"    // cmd.runner.container.list
+	ContainerGet     RunnerOp = "container.get"     // cmd.runner.container.get
+	ContainerStart   RunnerOp = "container.start"   // cmd.runner.container.start
+	ContainerStop    RunnerOp = "container.stop"    // cmd.runner.container.stop
+	ContainerRestart RunnerOp = "container.restart" // cmd.runner.container.restart
+	ContainerRemove  RunnerOp = "container.remove"  // cmd.runner.container.remove
+)
+
+// RunnerRequestSubject is the subject a runner command is sent on.
+func RunnerRequestSubject(op RunnerOp) string { return runnerPrefix + string(op) }
+
+// Events: facts that must not be lost, on the JetStream stream EventsStream,
+// read by durable consumers with explicit ack. Every event carries an id that
+// doubles as the JetStream de-duplication id (header Nats-Msg-Id).
+const (
+	// EventsStream is the JetStream stream holding every "evt.>" subject.
+	EventsStream = "EVENTS"
+	// EventsAll is "evt.>".
+	EventsAll = "evt.>"
+
+	// UserCreated is "evt.user.created": a platform user exists.
+	UserCreated = "evt.user.created"
+	// UserDeleted is "evt.user.deleted": a platform user is gone.
+	UserDeleted = "evt.user.deleted"
+
+	containerEventPrefix = "evt.container."
+	// ContainerEventsAll is "evt.container.>".
+	ContainerEventsAll = containerEventPrefix + ">"
+)
+
+// ContainerEvent is "evt.container.<action>", e.g. "evt.container.start".
+func ContainerEvent(action string) string { return containerEventPrefix + action }
+
+// Jobs and terminals: high-volume, best-effort streams on core NATS.
+
+// JobProgress is "job.<id>.progress": progress of a long job (pull, build, up).
+func JobProgress(id string) string { return "job." + id + ".progress" }
+
+// TermIn is "term.<session>.in": bytes and control frames from the browser.
+func TermIn(session string) string { return "term." + session + ".in" }
+
+// TermOut is "term.<session>.out": bytes from the container's TTY.
+func TermOut(session string) string { return "term." + session + ".out" }
