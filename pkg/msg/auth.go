@@ -22,3 +22,24 @@ type UserEvent struct {
 	Username string `json:"username"`
 	Email    string `json:"email,omitempty"`
 }
+
+// ProvisionState is the state of a user's Linux account on the Docker host.
+type ProvisionState string
+
+// Provisioning states.
+const (
+	ProvisionPending ProvisionState = "pending"
+	ProvisionReady   ProvisionState = "ready"
+	ProvisionFailed  ProvisionState = "failed"
+	ProvisionRemoved ProvisionState = "removed"
+)
+
+// ProvisionEvent is the payload of evt.provision.*.
+type ProvisionEvent struct {
+	EventID  string         `json:"event_id"`
+	UserID   string         `json:"user_id"`
+	Username string         `json:"username"`
+	State    ProvisionState `json:"state"`
+	Reason   string         `json:"reason,omitempty"`
+	Attempts int            `json:"attempts"`
+}

@@ -17,6 +17,8 @@ type ContainerSpec struct {
 	MemoryMB      int64             `json:"memory_mb,omitempty"`
 	CPUs          float64           `json:"cpus,omitempty"`
 	Labels        map[string]string `json:"labels,omitempty"`
+	// PrivateLink makes the web link answer only the owner (and admins).
+	PrivateLink bool `json:"private_link,omitempty"`
 }
 
 // PortSpec is a container port; it becomes a web link through the proxy.
@@ -89,4 +91,6 @@ type ContainerEvent struct {
 	Time       time.Time  `json:"time"`
 	ExitCode   int        `json:"exit_code,omitempty"`
 	DockerName string     `json:"docker_name"`
+	// PrivateLink: the web link answers only the owner (and admins).
+	PrivateLink bool `json:"private_link,omitempty"`
 }

@@ -55,10 +55,23 @@ const (
 	// UserDeleted is "evt.user.deleted": a platform user is gone.
 	UserDeleted = "evt.user.deleted"
 
+	// ProvisionReady is "evt.provision.ready": the user's Linux account exists.
+	ProvisionReady = "evt.provision.ready"
+	// ProvisionFailed is "evt.provision.failed": provisioning failed or is parked.
+	ProvisionFailed = "evt.provision.failed"
+	// ProvisionRemoved is "evt.provision.removed": the Linux account is gone.
+	ProvisionRemoved = "evt.provision.removed"
+	// ProvisionEventsAll is "evt.provision.>".
+	ProvisionEventsAll = "evt.provision.>"
+
 	containerEventPrefix = "evt.container."
 	// ContainerEventsAll is "evt.container.>".
 	ContainerEventsAll = containerEventPrefix + ">"
 )
+
+// RoutesBucket is the JetStream KV bucket holding the proxy's route table,
+// keyed by host label ("web--alice", "web-8080--alice").
+const RoutesBucket = "routes"
 
 // ContainerEvent is "evt.container.<action>", e.g. "evt.container.start".
 func ContainerEvent(action string) string { return containerEventPrefix + action }
