@@ -16,6 +16,15 @@ const (
 	// AuthQueue is the queue group of the auth service.
 	AuthQueue = "auth"
 
+	// ProvisionerStatus is "cmd.provisioner.status": Linux account states of
+	// some users (for GET /me and the admin user list).
+	ProvisionerStatus = "cmd.provisioner.status"
+	// ProvisionerRetry is "cmd.provisioner.retry": an admin retries a failed
+	// or parked account.
+	ProvisionerRetry = "cmd.provisioner.retry"
+	// ProvisionerQueue is the queue group of the provisioner.
+	ProvisionerQueue = "provisioner"
+
 	runnerPrefix = "cmd.runner."
 	// RunnerAll is "cmd.runner.>", what the runner subscribes to.
 	RunnerAll = runnerPrefix + ">"
