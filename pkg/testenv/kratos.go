@@ -93,7 +93,7 @@ func StartKratos(t testing.TB, dsn string, opts ...KratosOption) *Kratos {
 	}
 
 	env := kratosUIEnv(s.uiURL)
-	for k, v := range map[string]string{
+	for name, value := range map[string]string{
 		"DSN":                   dsn,
 		"SECRETS_COOKIE":        randomHex(32),
 		"SECRETS_CIPHER":        randomHex(16), // xchacha20-poly1305 wants exactly 32 characters
@@ -106,15 +106,15 @@ func StartKratos(t testing.TB, dsn string, opts ...KratosOption) *Kratos {
 		"SERVE_ADMIN_BASE_URL":  k.AdminURL + "/",
 		"LOG_LEVEL":             "info",
 	} {
-		env[k] = v
+		env[name] = value
 	}
 	serveArgs := []string{"serve", "-c", config, "--watch-courier", "--sqa-opt-out"}
 	if s.dev {
 		env["HASHERS_BCRYPT_COST"] = "4"
 		serveArgs = append(serveArgs, "--dev")
 	}
-	for k, v := range s.env {
-		env[k] = v
+	for name, value := range s.env {
+		env[name] = value
 	}
 	environ := kratosEnviron(env)
 
@@ -133,8 +133,8 @@ func StartKratos(t testing.TB, dsn string, opts ...KratosOption) *Kratos {
 }
 
 // kratosUIEnv returns the Kratos config overrides that point every
-// self-service flow at the gateway at uiURL (no trailing slash). scripts/
-// kratos-env.sh sets the same names for `make run`.
+// self-service flow at the gateway at uiURL (no trailing slash).
+// kratos_env in scripts/env.sh sets the same names for `make run`.
 func kratosUIEnv(uiURL string) map[string]string {
 	return map[string]string{
 		"SELFSERVICE_DEFAULT_BROWSER_RETURN_URL":                          uiURL + "/",

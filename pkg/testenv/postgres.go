@@ -157,7 +157,7 @@ func startPostmaster(t testing.TB, binDir, dir string, cred *syscall.Credential)
 		if p.exited() {
 			return "", fmt.Errorf("postgres exited during start-up (%v):\n%s", p.err, p.out.String())
 		}
-		if exec.Command(isready, "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(port)).Run() == nil {
+		if exec.Command(isready, "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "postgres", "-d", "postgres").Run() == nil {
 			return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), nil
 		}
 		if time.Now().After(deadline) {

@@ -1,0 +1,55 @@
+# Docker Online: the entry points. Real work lives in scripts/; this file
+# only orders it. Targets:
+#   make deps   Debian packages (only the missing ones)
+#   make tools  bin/kratos and bin/nats-server, built from deploy/tools/*
+#   make build  the five services into bin/
+#   make run    everything above, then the whole platform in the background
+#   make stop   stop what make run started (data stays in var/)
+#   make test   gofmt, build+vet each module alone, every test
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+# The Go toolchain is installed in /usr/local/go; CI may not have it on PATH.
+export PATH := $(PATH):/usr/local/go/bin
+
+SERVICES := gateway auth runner provisioner proxy
+
+.PHONY: deps tools build run stop test clean
+
+deps:
+	scripts/deps.sh
+
+tools: bin/kratos bin/nats-server
+
+# The tool modules are not in go.work: their dependency graphs are theirs.
+# `touch` because go build leaves an up-to-date binary's mtime alone, and
+# make would then rebuild it every time.
+bin/kratos: deploy/tools/kratos/go.mod deploy/tools/kratos/go.sum
+	cd deploy/tools/kratos && GOWORK=off go build -o $(CURDIR)/$@ \
+		-ldflags "-X github.com/ory/kratos/driver/config.Version=$$(awk '$$1 == "github.com/ory/kratos" {print $$2}' go.mod)" \
+		github.com/ory/kratos
+	touch $@
+
+bin/nats-server: deploy/tools/nats/go.mod deploy/tools/nats/go.sum
+	cd deploy/tools/nats && GOWORK=off go build -o $(CURDIR)/$@ github.com/nats-io/nats-server/v2
+	touch $@
+
+# Always handed to go build, whose cache makes an unchanged service cheap.
+build:
+	@for svc in $(SERVICES); do \
+		echo "go build -o bin/$$svc ./services/$$svc/cmd/$$svc"; \
+		go build -o bin/$$svc ./services/$$svc/cmd/$$svc; \
+	done
+
+run: deps tools build
+	scripts/run.sh
+
+stop:
+	scripts/stop.sh
+
+test: deps tools
+	scripts/test.sh
+
+# Build outputs only; var/ (databases, secrets) is kept on purpose.
+clean:
+	rm -rf bin test-output

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the platform and its tests need, only those
+# missing, so that a second run costs a second: `apt-get update` runs only
+# when something has to be installed.
+set -euo pipefail
+
+# postgresql: the database (make run, pkg/testenv); busybox-static: the
+# static busybox baked into test images (no registry here); openssh-server:
+# a real sshd for the provisioner's tests; chromium: browser tests; wrk: load
+# tests; nginx: front proxy tests; curl: health checks in scripts/run.sh.
+packages=(postgresql busybox-static openssh-server chromium wrk nginx curl)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[[ $status == installed ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q "${missing[@]}"
