@@ -1,0 +1,156 @@
+package container
+
+import (
+	"context"
+	"fmt"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/engine"
+	"github.com/dockeronline/platform/services/runner/policy"
+)
+
+// maxRequestID bounds the idempotency key (it is stored as a label).
+const maxRequestID = 128
+
+// Create creates and starts a container. With a request id it is
+// idempotent: the id is a label on the container, so a retried command —
+// even after the runner died mid-create — finds the first container in
+// Docker, the source of truth, instead of making a second one. A container
+// that cannot start is removed: nothing half-made remains.
+func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Container, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return msg.Container{}, err
+	}
+	t := policy.Tenant{UserID: c.UserID, Username: c.Username}
+	if err := validRequestID(req.RequestID); err != nil {
+		return msg.Container{}, err
+	}
+	if prev, ok, err := s.previous(ctx, t, req.RequestID); err != nil || ok {
+		return prev, err
+	}
+
+	plan, err := s.policy.Container(c, t, req.Spec, platformLabels(t, req))
+	if err != nil {
+		return msg.Container{}, err
+	}
+	if _, err := s.networks.EnsureDefault(ctx, t); err != nil {
+		return msg.Container{}, err
+	}
+	for _, v := range plan.Volumes {
+		if err := engine.EnsureVolume(ctx, s.docker, t, v); err != nil {
+			return msg.Container{}, err
+		}
+	}
+
+	id, err := s.createContainer(ctx, plan, req.Spec.Image)
+	if err != nil {
+		if apierr.From(err).Code == apierr.CodeConflict {
+			// A concurrent retry of the same request may have won the race.
+			if prev, ok, _ := s.previous(ctx, t, req.RequestID); ok {
+				return prev, nil
+			}
+		}
+		return msg.Container{}, err
+	}
+	if _, err := s.docker.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		s.discard(id)
+		return msg.Container{}, apierr.Invalid("container %q could not start", req.Spec.Name).WithDocker(engine.DockerText(err))
+	}
+	return s.view(ctx, id)
+}
+
+func validRequestID(id string) error {
+	if len(id) > maxRequestID {
+		return apierr.Invalid("request_id is longer than %d characters", maxRequestID)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return apierr.Invalid("request_id may only hold letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
+
+func (s *service) previous(ctx context.Context, t policy.Tenant, requestID string) (msg.Container, bool, error) {
+	if requestID == "" {
+		return msg.Container{}, false, nil
+	}
+	sum, ok, err := engine.FindByRequest(ctx, s.docker, t.UserID, requestID)
+	if err != nil || !ok {
+		return msg.Container{}, false, err
+	}
+	v, err := s.view(ctx, sum.ID)
+	if err != nil {
+		return v, false, err
+	}
+	if v.State == "created" {
+		// The runner died between create and start: finish the job.
+		if _, err := s.docker.ContainerStart(ctx, sum.ID, client.ContainerStartOptions{}); err != nil {
+			return msg.Container{}, false, apierr.Invalid("container %q could not start", v.Name).WithDocker(engine.DockerText(err))
+		}
+		v, err = s.view(ctx, sum.ID)
+	}
+	return v, err == nil, err
+}
+
+func platformLabels(t policy.Tenant, req msg.ContainerCreate) map[string]string {
+	l := map[string]string{
+		policy.LabelOwner:    t.UserID,
+		policy.LabelUsername: t.Username,
+		policy.LabelName:     req.Spec.Name,
+		policy.LabelLink:     "public",
+	}
+	if req.Spec.PrivateLink {
+		l[policy.LabelLink] = "private"
+	}
+	if req.RequestID != "" {
+		l[policy.LabelRequest] = req.RequestID
+	}
+	return l
+}
+
+// createContainer creates the container, pulling its image first when the
+// engine does not have it.
+func (s *service) createContainer(ctx context.Context, p *policy.Plan, image string) (string, error) {
+	opts := client.ContainerCreateOptions{Config: p.Config, HostConfig: p.Host, Name: p.Name}
+	res, err := s.docker.ContainerCreate(ctx, opts)
+	if err != nil && cerrdefs.IsNotFound(err) {
+		if perr := s.pull(ctx, image); perr != nil {
+			return "", perr
+		}
+		res, err = s.docker.ContainerCreate(ctx, opts)
+	}
+	if err != nil {
+		if cerrdefs.IsConflict(err) {
+			return "", apierr.Conflict("a container named %q already exists", p.Config.Labels[policy.LabelName]).WithDocker(engine.DockerText(err))
+		}
+		return "", engine.FromDocker(fmt.Sprintf("create container %q", p.Config.Labels[policy.LabelName]), err)
+	}
+	return res.ID, nil
+}
+
+func (s *service) pull(ctx context.Context, image string) error {
+	rc, err := s.docker.ImagePull(ctx, image, client.ImagePullOptions{})
+	if err == nil {
+		err = rc.Wait(ctx)
+	}
+	if err != nil {
+		return apierr.Invalid("image %q is not on this host and could not be pulled", image).WithDocker(engine.DockerText(err))
+	}
+	return nil
+}
+
+// discard removes a container that failed half-way; it uses its own context
+// so a cancelled request still cleans up.
+func (s *service) discard(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
+	defer cancel()
+	if _, err := s.docker.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		s.log.ErrorContext(ctx, "could not remove a container that failed to start", "id", id, "err", err)
+	}
+}

@@ -1,0 +1,113 @@
+// Package runnertest starts the real runner in-process for tests, against
+// a real Docker engine and the given NATS server, and cleans up every Docker
+// object made for the test's users.
+package runnertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/nats-io/nats.go"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/bus"
+	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/subjects"
+
+	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/services/runner/app"
+	"github.com/dockeronline/platform/services/runner/policy"
+)
+
+// Start runs the runner connected to natsURL until the test ends.
+func Start(t testing.TB, natsURL string) {
+	t.Helper()
+	cfg, err := app.LoadConfig(config.FromMap(map[string]string{
+		"NATS_URL":  natsURL,
+		"HTTP_ADDR": "127.0.0.1:0",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	go func() { done <- app.Run(ctx, cfg, log) }()
+	waitServing(t, natsURL)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("runner stopped with error: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("runner did not stop within 30s")
+		}
+	})
+}
+
+// NewUser returns a fresh caller whose Docker objects are removed when the
+// test ends.
+func NewUser(t testing.TB, cli *client.Client, role identity.Role) identity.Caller {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	suffix := hex.EncodeToString(b)
+	c := identity.Caller{UserID: "test-" + suffix, Username: "u" + suffix, Role: role}
+	t.Cleanup(func() { RemoveOwned(t, cli, c.UserID) })
+	return c
+}
+
+// RemoveOwned removes every container, volume and network owned by owner.
+func RemoveOwned(t testing.TB, cli *client.Client, owner string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := make(client.Filters).Add("label", policy.LabelOwner+"="+owner)
+	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err == nil {
+		for _, c := range cs.Items {
+			_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		}
+	}
+	if vs, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f}); err == nil {
+		for _, v := range vs.Items {
+			_, _ = cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true})
+		}
+	}
+	if ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f}); err == nil {
+		for _, n := range ns.Items {
+			_, _ = cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
+		}
+	}
+}
+
+// waitServing polls until a runner answers on the bus.
+func waitServing(t testing.TB, natsURL string) {
+	t.Helper()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := identity.With(context.Background(), identity.Caller{UserID: "probe", Username: "probe", Role: identity.RoleUser})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := bus.Request[msg.ContainerList](ctx, nc, subjects.RunnerRequestSubject(subjects.ContainerList), msg.ContainerListRequest{})
+		if e := apierr.From(err); e == nil || e.Code != apierr.CodeUnavailable {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runner not serving after 30s: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,250 @@
+package policy
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/names"
+)
+
+// Tenant is the owner an object is made for.
+type Tenant struct {
+	UserID   string
+	Username string
+}
+
+// Plan is a container request turned into Docker objects, already admitted.
+type Plan struct {
+	Name    string // Docker name, "<user>--<name>"
+	Config  *container.Config
+	Host    *container.HostConfig
+	Network string   // the user network it joins
+	Volumes []string // Docker names of the user's volumes it mounts
+}
+
+// Engine applies the rules.
+type Engine struct {
+	Limits Limits
+}
+
+// New returns an engine with limits.
+func New(l Limits) *Engine { return &Engine{Limits: l} }
+
+var restartPolicies = map[string]container.RestartPolicyMode{
+	"":               container.RestartPolicyDisabled,
+	"no":             container.RestartPolicyDisabled,
+	"always":         container.RestartPolicyAlways,
+	"on-failure":     container.RestartPolicyOnFailure,
+	"unless-stopped": container.RestartPolicyUnlessStopped,
+}
+
+// Container validates spec and builds the Docker objects for it, with the
+// tenancy labels, the user's network, limits and no-new-privileges, then
+// admits the result. labels are the platform's own (owner, name, …).
+func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, labels map[string]string) (*Plan, error) {
+	if err := names.ValidateObject("container", spec.Name); err != nil {
+		return nil, nameError(err)
+	}
+	if err := validateImage(spec.Image); err != nil {
+		return nil, err
+	}
+	if err := validateEnv(spec.Env); err != nil {
+		return nil, err
+	}
+	if strings.Contains(spec.WorkingDir, "..") || (spec.WorkingDir != "" && !path.IsAbs(spec.WorkingDir)) {
+		return nil, rule(apierr.CodeInvalid, RulePath, "working directory %q must be an absolute path inside the container without '..'", spec.WorkingDir)
+	}
+	restart, ok := restartPolicies[spec.RestartPolicy]
+	if !ok {
+		return nil, rule(apierr.CodeInvalid, RuleRestart, "restart policy %q is not one of no, always, on-failure, unless-stopped", spec.RestartPolicy)
+	}
+	mem, cpus, err := e.resources(spec.MemoryMB, spec.CPUs)
+	if err != nil {
+		return nil, err
+	}
+	exposed, err := exposedPorts(spec.Ports)
+	if err != nil {
+		return nil, err
+	}
+	all := map[string]string{}
+	for k, v := range spec.Labels {
+		if strings.HasPrefix(strings.ToLower(k), LabelPrefix) {
+			return nil, rule(apierr.CodePolicy, RuleReservedLabel, "label %q uses the reserved prefix %q", k, LabelPrefix)
+		}
+		all[k] = v
+	}
+	for k, v := range labels {
+		all[k] = v
+	}
+
+	netName := names.Docker(t.Username, DefaultNetwork)
+	mounts, vols, err := volumeMounts(t, spec.Volumes)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		Name:    names.Docker(t.Username, spec.Name),
+		Network: netName,
+		Volumes: vols,
+		Config: &container.Config{
+			Image:        spec.Image,
+			Cmd:          spec.Cmd,
+			Entrypoint:   spec.Entrypoint,
+			Env:          spec.Env,
+			WorkingDir:   spec.WorkingDir,
+			ExposedPorts: exposed,
+			Labels:       all,
+			Hostname:     spec.Name,
+		},
+		Host: &container.HostConfig{
+			NetworkMode:   container.NetworkMode(netName),
+			RestartPolicy: container.RestartPolicy{Name: restart},
+			Mounts:        mounts,
+			Resources: container.Resources{
+				Memory:   mem,
+				NanoCPUs: cpus,
+			},
+		},
+	}
+	if restart == container.RestartPolicyOnFailure {
+		p.Host.RestartPolicy.MaximumRetryCount = 5
+	}
+	e.ApplyDefaults(p.Host)
+	if err := e.Admit(c, t, p.Config, p.Host); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ApplyDefaults sets what every container gets whatever path made it: memory
+// and CPU defaults where none were asked, the pids limit, bounded json-file
+// logs, and no-new-privileges.
+func (e *Engine) ApplyDefaults(h *container.HostConfig) {
+	if h.Memory <= 0 {
+		h.Memory = e.Limits.DefaultMemoryMB << 20
+	}
+	if h.MemorySwap == 0 {
+		h.MemorySwap = h.Memory // no swap beyond the memory limit
+	}
+	if h.NanoCPUs <= 0 && h.CPUQuota <= 0 {
+		h.NanoCPUs = int64(e.Limits.DefaultCPUs * 1e9)
+	}
+	if h.PidsLimit == nil || *h.PidsLimit <= 0 || *h.PidsLimit > e.Limits.PidsLimit {
+		pl := e.Limits.PidsLimit
+		h.PidsLimit = &pl
+	}
+	h.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{
+		"max-size": e.Limits.LogMaxSize, "max-file": e.Limits.LogMaxFiles,
+	}}
+	if !hasNoNewPrivileges(h.SecurityOpt) {
+		h.SecurityOpt = append(h.SecurityOpt, "no-new-privileges:true")
+	}
+}
+
+func hasNoNewPrivileges(opts []string) bool {
+	for _, o := range opts {
+		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) resources(memMB int64, cpus float64) (int64, int64, error) {
+	if memMB < 0 || memMB > e.Limits.MaxMemoryMB || (memMB > 0 && memMB < 6) {
+		return 0, 0, rule(apierr.CodeInvalid, RuleMemory, "memory limit %d MB must be between 6 and %d MB", memMB, e.Limits.MaxMemoryMB)
+	}
+	if cpus < 0 || cpus > e.Limits.MaxCPUs {
+		return 0, 0, rule(apierr.CodeInvalid, RuleCPU, "CPU limit %g must be between 0.01 and %g", cpus, e.Limits.MaxCPUs)
+	}
+	return memMB << 20, int64(cpus * 1e9), nil
+}
+
+func validateImage(img string) error {
+	if img == "" {
+		return rule(apierr.CodeInvalid, RuleImage, "image is required")
+	}
+	if _, err := reference.ParseNormalizedNamed(img); err != nil {
+		return rule(apierr.CodeInvalid, RuleImage, "image %q is not a valid reference: %v", img, err)
+	}
+	return nil
+}
+
+func validateEnv(env []string) error {
+	for _, kv := range env {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t\n\x00") {
+			return rule(apierr.CodeInvalid, RuleEnv, "environment entry %q must look like KEY=value", kv)
+		}
+	}
+	return nil
+}
+
+func exposedPorts(ports []msg.PortSpec) (network.PortSet, error) {
+	if len(ports) == 0 {
+		return nil, nil
+	}
+	set := network.PortSet{}
+	for _, p := range ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		if p.Container < 1 || p.Container > 65535 || (proto != "tcp" && proto != "udp") {
+			return nil, rule(apierr.CodeInvalid, RulePort, "port %d/%s must be 1-65535 over tcp or udp", p.Container, p.Protocol)
+		}
+		port, err := network.ParsePort(strconv.Itoa(p.Container) + "/" + proto)
+		if err != nil {
+			return nil, rule(apierr.CodeInvalid, RulePort, "port %d/%s: %v", p.Container, proto, err)
+		}
+		set[port] = struct{}{}
+	}
+	return set, nil
+}
+
+func volumeMounts(t Tenant, vs []msg.VolumeMount) ([]mount.Mount, []string, error) {
+	var ms []mount.Mount
+	var vols []string
+	targets := map[string]bool{}
+	for _, v := range vs {
+		if err := names.ValidateObject("volume", v.Volume); err != nil {
+			return nil, nil, nameError(err)
+		}
+		clean := path.Clean(v.Target)
+		if !path.IsAbs(v.Target) || strings.Contains(v.Target, "..") || clean == "/" {
+			return nil, nil, rule(apierr.CodeInvalid, RuleVolumeTarget, "volume target %q must be an absolute path inside the container (not / and without '..')", v.Target)
+		}
+		if targets[clean] {
+			return nil, nil, rule(apierr.CodeInvalid, RuleVolumeTarget, "two volumes are mounted at %q", clean)
+		}
+		targets[clean] = true
+		dn := names.Docker(t.Username, v.Volume)
+		ms = append(ms, mount.Mount{Type: mount.TypeVolume, Source: dn, Target: clean, ReadOnly: v.ReadOnly})
+		vols = append(vols, dn)
+	}
+	sort.Strings(vols)
+	return ms, vols, nil
+}
+
+func nameError(err error) error {
+	var ne *names.Error
+	if ok := asNamesError(err, &ne); ok {
+		return rule(apierr.CodeInvalid, RuleName, "%s", ne.Message)
+	}
+	return apierr.Invalid("%v", err)
+}
+
+func rule(code apierr.Code, name, format string, args ...any) *apierr.Error {
+	return &apierr.Error{Code: code, Rule: name, Message: fmt.Sprintf(format, args...)}
+}

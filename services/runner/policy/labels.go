@@ -1,0 +1,25 @@
+package policy
+
+import (
+	"errors"
+
+	"github.com/dockeronline/platform/pkg/names"
+)
+
+// Labels every platform object carries. The owner label is the tenancy
+// boundary: lookups filter on it first, so another user's object is simply
+// not found.
+const (
+	LabelPrefix   = "dockeronline."
+	LabelOwner    = LabelPrefix + "owner"    // platform user id
+	LabelUsername = LabelPrefix + "username" // platform username (names and links)
+	LabelName     = LabelPrefix + "name"     // the name the user chose
+	LabelRequest  = LabelPrefix + "request"  // idempotency key of the create
+	LabelLink     = LabelPrefix + "link"     // "public" or "private"
+)
+
+// DefaultNetwork is the name of every user's private bridge network
+// ("<user>--default" in Docker).
+const DefaultNetwork = "default"
+
+func asNamesError(err error, target **names.Error) bool { return errors.As(err, target) }

@@ -1,0 +1,25 @@
+package policy
+
+// Limits are the defaults and ceilings applied to every container.
+type Limits struct {
+	DefaultMemoryMB int64   // RUNNER_DEFAULT_MEMORY_MB, default 256
+	MaxMemoryMB     int64   // RUNNER_MAX_MEMORY_MB, default 2048
+	DefaultCPUs     float64 // RUNNER_DEFAULT_CPUS, default 0.5
+	MaxCPUs         float64 // RUNNER_MAX_CPUS, default 2
+	PidsLimit       int64   // RUNNER_PIDS_LIMIT, default 256
+	LogMaxSize      string  // RUNNER_LOG_MAX_SIZE, default 10m
+	LogMaxFiles     string  // RUNNER_LOG_MAX_FILES, default 3
+}
+
+// DefaultLimits are safe for a shared host with tens of users.
+func DefaultLimits() Limits {
+	return Limits{
+		DefaultMemoryMB: 256,
+		MaxMemoryMB:     2048,
+		DefaultCPUs:     0.5,
+		MaxCPUs:         2,
+		PidsLimit:       256,
+		LogMaxSize:      "10m",
+		LogMaxFiles:     "3",
+	}
+}

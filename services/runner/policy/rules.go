@@ -1,0 +1,35 @@
+// Package policy is the runner's one policy engine. Every path that reaches
+// Docker — container create, and later compose and build — turns the user's
+// request into Docker objects and then asks Admit whether they may exist.
+// A refusal is an *apierr.Error with code policy_violation (or
+// invalid_argument for malformed input) whose Rule names the rule.
+package policy
+
+// Rule names, shown to users in refusals; stable, so docs and UIs can link them.
+const (
+	RuleName          = "name"
+	RuleImage         = "image-reference"
+	RuleEnv           = "env-format"
+	RulePort          = "port-range"
+	RuleRestart       = "restart-policy"
+	RuleMemory        = "memory-limit"
+	RuleCPU           = "cpu-limit"
+	RuleReservedLabel = "reserved-label"
+	RuleVolumeTarget  = "volume-target"
+	RulePath          = "no-host-paths"
+
+	RulePrivileged  = "no-privileged"
+	RuleCapAdd      = "cap-add-allowlist"
+	RuleDevices     = "no-devices"
+	RuleHostNS      = "no-host-namespaces"
+	RuleSecurityOpt = "no-security-opt"
+	RuleSysctls     = "no-sysctls"
+	RuleBindMounts  = "no-bind-mounts"
+	RuleDockerSock  = "no-docker-socket"
+	RuleNetwork     = "own-networks-only"
+	RulePublish     = "no-published-ports"
+	RuleVolumes     = "own-volumes-only"
+	RuleRuntime     = "default-runtime-only"
+	RuleCgroup      = "no-cgroup-overrides"
+	RuleLinks       = "no-legacy-links"
+)
