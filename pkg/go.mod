@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/go-kit/kit v0.13.0
+	github.com/lib/pq v1.12.3
 	github.com/moby/moby/api v1.56.1
 	github.com/moby/moby/client v0.6.1
 	github.com/nats-io/nats-server/v2 v2.15.2

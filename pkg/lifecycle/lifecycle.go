@@ -55,6 +55,19 @@ func (g *Group) AddContext(parent context.Context, fn func(ctx context.Context) 
 	}, func(error) { cancel() })
 }
 
+// AddTask runs fn once in the background (a start-up job such as creating
+// a stream once NATS answers) without ending the group when it finishes; an
+// error from fn, other than cancellation, stops the service.
+func (g *Group) AddTask(parent context.Context, fn func(ctx context.Context) error) {
+	g.AddContext(parent, func(ctx context.Context) error {
+		if err := fn(ctx); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	})
+}
+
 // AddHTTP serves h on ln until interrupted, then shuts down gracefully.
 func (g *Group) AddHTTP(srv *http.Server, ln net.Listener) {
 	g.g.Add(func() error {

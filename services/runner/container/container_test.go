@@ -13,7 +13,7 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
-	"github.com/dockeronline/platform/services/runner/internal/runnertest"
+	"github.com/dockeronline/platform/services/runner/runnertest"
 	"github.com/moby/moby/client"
 	"github.com/nats-io/nats.go"
 )

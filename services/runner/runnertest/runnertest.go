@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
-	"github.com/nats-io/nats.go"
 
-	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/bus"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
 
 	"github.com/dockeronline/platform/pkg/config"
@@ -40,7 +38,7 @@ func Start(t testing.TB, natsURL string) {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() { done <- app.Run(ctx, cfg, log) }()
-	waitServing(t, natsURL)
+	natstest.WaitServing(t, natsURL, subjects.RunnerRequestSubject(subjects.ContainerList), msg.ContainerListRequest{})
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -87,27 +85,5 @@ func RemoveOwned(t testing.TB, cli *client.Client, owner string) {
 		for _, n := range ns.Items {
 			_, _ = cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
 		}
-	}
-}
-
-// waitServing polls until a runner answers on the bus.
-func waitServing(t testing.TB, natsURL string) {
-	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	ctx := identity.With(context.Background(), identity.Caller{UserID: "probe", Username: "probe", Role: identity.RoleUser})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, err := bus.Request[msg.ContainerList](ctx, nc, subjects.RunnerRequestSubject(subjects.ContainerList), msg.ContainerListRequest{})
-		if e := apierr.From(err); e == nil || e.Code != apierr.CodeUnavailable {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("runner not serving after 30s: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

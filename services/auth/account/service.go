@@ -1,0 +1,103 @@
+// Package account is the auth service: it resolves Kratos sessions to
+// platform users (id, username, role) kept in Postgres, and announces new
+// users on JetStream (evt.user.created). go-kit layering: this file is the
+// service; endpoint.go, transport_nats.go and middleware.go wrap it.
+package account
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/bus"
+	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/pkg/subjects"
+)
+
+// Service authenticates callers.
+type Service interface {
+	CheckSession(ctx context.Context, req msg.SessionCheck) (msg.Session, error)
+}
+
+// Sentinel errors.
+var (
+	ErrDisabled = apierr.New(apierr.CodeForbidden, "this account is disabled; ask an administrator")
+)
+
+// Options configure the service.
+type Options struct {
+	// BootstrapAdmin is the username (or email) of the first admin.
+	BootstrapAdmin string
+	// CacheTTL bounds how long a resolved session is reused (0 disables).
+	CacheTTL time.Duration
+	// CacheSize bounds the number of cached sessions.
+	CacheSize int
+}
+
+type service struct {
+	sessions Sessions
+	store    *Store
+	js       jetstream.JetStream
+	cache    *sessionCache
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns the auth service.
+func New(sessions Sessions, store *Store, js jetstream.JetStream, opts Options, log *slog.Logger) Service {
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 10000
+	}
+	return &service{sessions: sessions, store: store, js: js, cache: newSessionCache(opts.CacheTTL, opts.CacheSize), opts: opts, log: log, now: time.Now}
+}
+
+func (s *service) CheckSession(ctx context.Context, req msg.SessionCheck) (msg.Session, error) {
+	if req.Cookie == "" && req.Token == "" {
+		return msg.Session{}, ErrNoSession
+	}
+	key := cacheKey(req)
+	if sess, ok := s.cache.get(key, s.now()); ok {
+		return sess, nil
+	}
+	ki, err := s.sessions.Whoami(ctx, req.Cookie, req.Token)
+	if err != nil {
+		return msg.Session{}, err
+	}
+	if err := names.ValidateUsername(ki.Username); err != nil {
+		return msg.Session{}, apierr.New(apierr.CodeForbidden, "username cannot be used on this platform: %v", err)
+	}
+	boot := s.opts.BootstrapAdmin != "" && (ki.Username == s.opts.BootstrapAdmin || ki.Email == s.opts.BootstrapAdmin)
+	u, err := s.store.Ensure(ctx, ki.ID, ki.Username, ki.Email, boot)
+	if err != nil {
+		return msg.Session{}, apierr.New(apierr.CodeUnavailable, "user store unavailable")
+	}
+	if u.Disabled {
+		return msg.Session{}, ErrDisabled
+	}
+	if !u.CreatedEventSent {
+		s.announce(ctx, u)
+	}
+	sess := msg.Session{Caller: identity.Caller{UserID: u.ID, Username: u.Username, Role: u.Role}, Email: u.Email}
+	s.cache.put(key, sess, s.now(), ki.ExpiresAt)
+	return sess, nil
+}
+
+// announce publishes evt.user.created; the event id is derived from the
+// user, so a repeat after a crash is de-duplicated by JetStream and ignored
+// by idempotent consumers. A failure is retried on the next request.
+func (s *service) announce(ctx context.Context, u User) {
+	ev := msg.UserEvent{EventID: "user-created:" + u.ID, UserID: u.ID, Username: u.Username, Email: u.Email}
+	if err := bus.PublishEvent(ctx, s.js, subjects.UserCreated, ev.EventID, ev); err != nil {
+		s.log.WarnContext(ctx, "evt.user.created not published yet; will retry", "user", u.Username, "err", err)
+		return
+	}
+	if err := s.store.MarkCreatedSent(ctx, u.ID); err != nil {
+		s.log.WarnContext(ctx, "could not record evt.user.created as sent", "user", u.Username, "err", err)
+	}
+}

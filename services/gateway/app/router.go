@@ -1,0 +1,76 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/health"
+	"github.com/dockeronline/platform/services/gateway/api"
+	"github.com/dockeronline/platform/services/gateway/authn"
+	"github.com/dockeronline/platform/services/gateway/httpx"
+)
+
+// KratosPrefix is where Kratos' public API is served on the gateway's origin.
+const KratosPrefix = "/.ory/kratos/public"
+
+// Router builds the gateway's whole HTTP surface.
+func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (http.Handler, error) {
+	kratosURL, err := url.Parse(cfg.KratosPublicURL)
+	if err != nil {
+		return nil, err
+	}
+	r := chi.NewRouter()
+	r.Use(chimw.Recoverer, nameSpan)
+	hm := health.Handler(checks)
+	r.Handle("/healthz", hm)
+	r.Handle("/readyz", hm)
+	r.Handle(KratosPrefix+"/*", http.StripPrefix(KratosPrefix, kratosProxy(kratosURL)))
+
+	svc := api.Logging(log)(api.New(nc))
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(authn.Middleware(nc))
+		api.Routes(r, api.MakeEndpoints(svc))
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteError(w, apierr.NotFound("no API route %s %s", r.Method, r.URL.Path))
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteJSON(w, http.StatusMethodNotAllowed, map[string]*apierr.Error{"error": apierr.Invalid("%s is not allowed on %s", r.Method, r.URL.Path)})
+		})
+	})
+	return otelhttp.NewHandler(r, "gateway"), nil
+}
+
+// nameSpan names the request's span after the matched route pattern (known
+// only once chi has routed), so traces group by route, not by raw path.
+func nameSpan(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			if p := rc.RoutePattern(); p != "" {
+				trace.SpanFromContext(r.Context()).SetName(r.Method + " " + p)
+			}
+		}
+	})
+}
+
+// kratosProxy forwards browser self-service calls to Kratos' public API, so
+// Kratos' cookies are first-party on the gateway's origin.
+func kratosProxy(target *url.URL) http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.URL.Path = "/" + strings.TrimPrefix(pr.Out.URL.Path, "/")
+			pr.SetXForwarded()
+		},
+	}
+}

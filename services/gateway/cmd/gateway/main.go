@@ -1,0 +1,37 @@
+// Command gateway serves the platform's HTTP API and web UI and sends
+// commands on NATS.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/logx"
+	"github.com/dockeronline/platform/pkg/telemetry"
+	"github.com/dockeronline/platform/services/gateway/app"
+)
+
+func main() {
+	cfg, err := app.LoadConfig(config.FromOS())
+	if err != nil {
+		slog.Error("bad configuration", "err", err)
+		os.Exit(2)
+	}
+	log := logx.New("gateway", cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	shutdown, err := telemetry.Setup(ctx, "gateway")
+	if err != nil {
+		log.Error("telemetry", "err", err)
+		os.Exit(1)
+	}
+	defer func() { _ = shutdown(context.Background()) }()
+	if err := app.Run(ctx, cfg, log, nil); err != nil {
+		log.Error("gateway stopped", "err", err)
+		os.Exit(1)
+	}
+}
