@@ -45,10 +45,56 @@ const (
 	ContainerStop    RunnerOp = "container.stop"    // cmd.runner.container.stop
 	ContainerRestart RunnerOp = "container.restart" // cmd.runner.container.restart
 	ContainerRemove  RunnerOp = "container.remove"  // cmd.runner.container.remove
+	ContainerLogs    RunnerOp = "container.logs"    // cmd.runner.container.logs: stream to StreamOut
+	TerminalOpen     RunnerOp = "terminal.open"     // cmd.runner.terminal.open: attach or create a TTY session
+
+	VolumeList   RunnerOp = "volume.list"   // cmd.runner.volume.list
+	VolumeCreate RunnerOp = "volume.create" // cmd.runner.volume.create
+	VolumeRemove RunnerOp = "volume.remove" // cmd.runner.volume.remove
+
+	NetworkList   RunnerOp = "network.list"   // cmd.runner.network.list
+	NetworkCreate RunnerOp = "network.create" // cmd.runner.network.create
+	NetworkRemove RunnerOp = "network.remove" // cmd.runner.network.remove
+
+	ImageList   RunnerOp = "image.list"   // cmd.runner.image.list
+	ImagePull   RunnerOp = "image.pull"   // cmd.runner.image.pull: starts a job
+	ImageRemove RunnerOp = "image.remove" // cmd.runner.image.remove
+
+	BuildStart RunnerOp = "build.start" // cmd.runner.build.start: starts a job
+
+	StackUp   RunnerOp = "stack.up"   // cmd.runner.stack.up: starts a job
+	StackDown RunnerOp = "stack.down" // cmd.runner.stack.down
+	StackList RunnerOp = "stack.list" // cmd.runner.stack.list
+	StackGet  RunnerOp = "stack.get"  // cmd.runner.stack.get
+
+	UsageGet  RunnerOp = "usage.get"  // cmd.runner.usage.get: quota and usage of a user
+	QuotaSet  RunnerOp = "quota.set"  // cmd.runner.quota.set: admins
+	UserPurge RunnerOp = "user.purge" // cmd.runner.user.purge: remove every object of a user (admins)
+	UserPause RunnerOp = "user.pause" // cmd.runner.user.pause: stop every container of a user (admins)
 )
 
 // RunnerRequestSubject is the subject a runner command is sent on.
 func RunnerRequestSubject(op RunnerOp) string { return runnerPrefix + string(op) }
+
+const authPrefix = "cmd.auth."
+
+// AuthOp is one operation the auth service serves besides the session
+// check; the subject is "cmd.auth.<op>", e.g. "cmd.auth.user.list".
+type AuthOp string
+
+// Auth operations (admin user management and the audit log).
+const (
+	UserList    AuthOp = "user.list"    // cmd.auth.user.list
+	UserCreate  AuthOp = "user.create"  // cmd.auth.user.create
+	UserDelete  AuthOp = "user.delete"  // cmd.auth.user.delete
+	UserDisable AuthOp = "user.disable" // cmd.auth.user.disable
+	UserEnable  AuthOp = "user.enable"  // cmd.auth.user.enable
+	UserSetRole AuthOp = "user.role"    // cmd.auth.user.role
+	AuditList   AuthOp = "audit.list"   // cmd.auth.audit.list
+)
+
+// AuthRequestSubject is the subject an auth command is sent on.
+func AuthRequestSubject(op AuthOp) string { return authPrefix + string(op) }
 
 // Events: facts that must not be lost, on the JetStream stream EventsStream,
 // read by durable consumers with explicit ack. Every event carries an id that
@@ -76,7 +122,29 @@ const (
 	containerEventPrefix = "evt.container."
 	// ContainerEventsAll is "evt.container.>".
 	ContainerEventsAll = containerEventPrefix + ">"
+
+	// UserDisabled is "evt.user.disabled" and UserEnabled "evt.user.enabled".
+	UserDisabled = "evt.user.disabled"
+	UserEnabled  = "evt.user.enabled"
+
+	// VolumeEventsAll is "evt.volume.>" and ImageEventsAll "evt.image.>".
+	VolumeEventsAll = "evt.volume.>"
+	ImageEventsAll  = "evt.image.>"
+
+	auditPrefix = "evt.audit."
+	// AuditAll is "evt.audit.>": every state-changing action, published by
+	// the gateway, stored by auth.
+	AuditAll = auditPrefix + ">"
 )
+
+// VolumeEvent is "evt.volume.<action>" and ImageEvent "evt.image.<action>".
+func VolumeEvent(action string) string { return "evt.volume." + action }
+
+// ImageEvent is "evt.image.<action>".
+func ImageEvent(action string) string { return "evt.image." + action }
+
+// AuditEvent is "evt.audit.<action>", e.g. "evt.audit.container.create".
+func AuditEvent(action string) string { return auditPrefix + action }
 
 // RoutesBucket is the JetStream KV bucket holding the proxy's route table,
 // keyed by host label ("web--alice", "web-8080--alice").
@@ -95,3 +163,9 @@ func TermIn(session string) string { return "term." + session + ".in" }
 
 // TermOut is "term.<session>.out": bytes from the container's TTY.
 func TermOut(session string) string { return "term." + session + ".out" }
+
+// StreamOut is "stream.<id>.out": chunks of a streamed reply (logs).
+func StreamOut(id string) string { return "stream." + id + ".out" }
+
+// StreamCtl is "stream.<id>.ctl": flow control and cancel from the reader.
+func StreamCtl(id string) string { return "stream." + id + ".ctl" }

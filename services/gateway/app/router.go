@@ -23,7 +23,8 @@ import (
 // KratosPrefix is where Kratos' public API is served on the gateway's origin.
 const KratosPrefix = "/.ory/kratos/public"
 
-// Router builds the gateway's whole HTTP surface.
+// Router builds the gateway's whole HTTP surface. Each feature mounts its
+// own routes here, in one place, so the surface is readable at a glance.
 func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (http.Handler, error) {
 	kratosURL, err := url.Parse(cfg.KratosPublicURL)
 	if err != nil {
