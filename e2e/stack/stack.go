@@ -47,7 +47,7 @@ func Start(t testing.TB) *Stack {
 		NATSURL: s.NATSURL, DatabaseURL: dsn,
 		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.Admin,
 	})
-	runnertest.Start(t, s.NATSURL)
+	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn)})
 	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL)
 	return s
 }

@@ -1,6 +1,9 @@
 package msg
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ContainerSpec is everything a user may ask for when running a container.
 // The runner's policy engine decides what of it reaches Docker.
@@ -13,18 +16,27 @@ type ContainerSpec struct {
 	WorkingDir    string            `json:"working_dir,omitempty"`
 	Ports         []PortSpec        `json:"ports,omitempty"`
 	Volumes       []VolumeMount     `json:"volumes,omitempty"`
+	Network       string            `json:"network,omitempty"`        // one of the user's networks; "default" if empty
 	RestartPolicy string            `json:"restart_policy,omitempty"` // no, always, on-failure, unless-stopped
 	MemoryMB      int64             `json:"memory_mb,omitempty"`
 	CPUs          float64           `json:"cpus,omitempty"`
 	Labels        map[string]string `json:"labels,omitempty"`
 	// PrivateLink makes the web link answer only the owner (and admins).
 	PrivateLink bool `json:"private_link,omitempty"`
+	// HostConfig is raw Docker host configuration (Engine API HostConfig
+	// JSON) for advanced use. Fields set here win over the ones above, and
+	// the policy engine judges the result: for non-admins anything that
+	// reaches the host is refused with the rule that says why.
+	HostConfig json.RawMessage `json:"host_config,omitempty"`
 }
 
 // PortSpec is a container port; it becomes a web link through the proxy.
+// Publish, if set, also publishes it on that host port, which must lie in
+// the range the admin opened (RUNNER_PUBLISH_PORTS).
 type PortSpec struct {
 	Container int    `json:"container"`
 	Protocol  string `json:"protocol,omitempty"` // tcp (default) or udp
+	Publish   int    `json:"publish,omitempty"`
 }
 
 // VolumeMount mounts one of the user's named volumes.
@@ -65,6 +77,7 @@ type Container struct {
 	Status        string            `json:"status"` // Docker's human status
 	Created       time.Time         `json:"created"`
 	Ports         []PortSpec        `json:"ports,omitempty"`
+	Network       string            `json:"network,omitempty"`
 	Cmd           []string          `json:"cmd,omitempty"`
 	RestartPolicy string            `json:"restart_policy,omitempty"`
 	MemoryMB      int64             `json:"memory_mb,omitempty"`

@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
 
+	_ "github.com/lib/pq" // Postgres driver
 	"github.com/moby/moby/client"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,7 +21,10 @@ import (
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/services/runner/container"
 	"github.com/dockeronline/platform/services/runner/events"
+	"github.com/dockeronline/platform/services/runner/network"
 	"github.com/dockeronline/platform/services/runner/policy"
+	"github.com/dockeronline/platform/services/runner/quota"
+	"github.com/dockeronline/platform/services/runner/volume"
 )
 
 // Run serves until ctx ends (or a part fails), then shuts down in order:
@@ -39,8 +45,34 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 
-	svc := container.Logging(log)(container.New(docker, policy.New(cfg.Limits), log))
-	if _, err := bus.Serve(nc, subjects.RunnerQueue, cfg.Concurrency, container.Handlers(container.MakeEndpoints(svc))); err != nil {
+	db, err := sql.Open("postgres", cfg.DatabaseURL)
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	var store *quota.Store
+	if err := lifecycle.Retry(ctx, log, "open quota store", func() (err error) {
+		store, err = quota.OpenStore(ctx, db, cfg.Quota)
+		return err
+	}); err != nil {
+		nc.Close()
+		return err
+	}
+	gate := quota.NewGate(store, docker)
+	pol := policy.New(cfg.Limits)
+
+	// Every runner command, feature by feature.
+	handlers := bus.Handlers{}
+	for _, hs := range []bus.Handlers{
+		container.Handlers(container.MakeEndpoints(container.Logging(log)(container.New(docker, pol, gate, log)))),
+		volume.Handlers(volume.MakeEndpoints(volume.New(docker, gate))),
+		network.Handlers(network.MakeEndpoints(network.New(docker))),
+		quota.Handlers(quota.NewService(gate)),
+	} {
+		maps.Copy(handlers, hs)
+	}
+	if _, err := bus.Serve(nc, subjects.RunnerQueue, cfg.Concurrency, handlers); err != nil {
 		nc.Close()
 		return err
 	}
@@ -51,7 +83,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	checks := health.Checks{
-		"nats": health.NATS(nc),
+		"nats":     health.NATS(nc),
+		"postgres": store.Ping,
 		"docker": func(ctx context.Context) error {
 			_, err := docker.Ping(ctx, client.PingOptions{})
 			return err

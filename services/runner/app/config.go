@@ -4,7 +4,12 @@
 package app
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+
 	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -14,11 +19,17 @@ type Config struct {
 	// Concurrency bounds commands handled at once (RUNNER_CONCURRENCY, 32).
 	Concurrency int
 	Limits      policy.Limits
+	// DatabaseURL is the runner's Postgres (schema runner: quotas).
+	DatabaseURL string
+	// Quota is every user's default quota (RUNNER_QUOTA_CONTAINERS 20,
+	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20).
+	Quota msg.Quota
 }
 
 // LoadConfig reads the environment.
 func LoadConfig(e *config.Env) (Config, error) {
 	d := policy.DefaultLimits()
+	pmin, pmax, perr := parseRange(e.String("RUNNER_PUBLISH_PORTS", ""))
 	c := Config{
 		Common:      config.LoadCommon(e, "127.0.0.1:8082"),
 		Concurrency: e.Int("RUNNER_CONCURRENCY", 32),
@@ -30,7 +41,33 @@ func LoadConfig(e *config.Env) (Config, error) {
 			PidsLimit:       int64(e.Int("RUNNER_PIDS_LIMIT", int(d.PidsLimit))),
 			LogMaxSize:      e.String("RUNNER_LOG_MAX_SIZE", d.LogMaxSize),
 			LogMaxFiles:     e.String("RUNNER_LOG_MAX_FILES", d.LogMaxFiles),
+			PublishMin:      pmin,
+			PublishMax:      pmax,
+		},
+		DatabaseURL: e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/platform?sslmode=disable"),
+		Quota: msg.Quota{
+			Containers: e.Int("RUNNER_QUOTA_CONTAINERS", 20),
+			MemoryMB:   int64(e.Int("RUNNER_QUOTA_MEMORY_MB", 4096)),
+			CPUs:       e.Float("RUNNER_QUOTA_CPUS", 4),
+			Volumes:    e.Int("RUNNER_QUOTA_VOLUMES", 20),
 		},
 	}
+	if perr != nil {
+		return c, perr
+	}
 	return c, e.Err()
+}
+
+// parseRange reads "20000-20999" (empty: no range).
+func parseRange(s string) (int, int, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	lo, hi, ok := strings.Cut(s, "-")
+	a, err1 := strconv.Atoi(lo)
+	b, err2 := strconv.Atoi(hi)
+	if !ok || err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
+		return 0, 0, fmt.Errorf("config: RUNNER_PUBLISH_PORTS=%q is not a range such as 20000-20999", s)
+	}
+	return a, b, nil
 }

@@ -25,12 +25,12 @@ type harness struct {
 	cli   *client.Client
 }
 
-func setup(t *testing.T) *harness {
+func setup(t *testing.T, env ...map[string]string) *harness {
 	t.Helper()
 	cli := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, cli)
 	srv := natstest.Server(t)
-	runnertest.Start(t, srv.ClientURL())
+	runnertest.Start(t, srv.ClientURL(), env...)
 	return &harness{t: t, nc: natstest.Connect(t, srv), image: img, cli: cli}
 }
 

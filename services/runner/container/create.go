@@ -9,6 +9,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
@@ -22,11 +23,11 @@ const maxRequestID = 128
 // Docker, the source of truth, instead of making a second one. A container
 // that cannot start is removed: nothing half-made remains.
 func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Container, error) {
-	c, err := caller(ctx)
+	c, err := access.Caller(ctx)
 	if err != nil {
 		return msg.Container{}, err
 	}
-	t := policy.Tenant{UserID: c.UserID, Username: c.Username}
+	t := access.Tenant(c)
 	if err := validRequestID(req.RequestID); err != nil {
 		return msg.Container{}, err
 	}
@@ -38,16 +39,30 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 	if err != nil {
 		return msg.Container{}, err
 	}
-	if _, err := s.networks.EnsureDefault(ctx, t); err != nil {
+	if err := s.networks.Ensure(ctx, t, plan.Network); err != nil {
 		return msg.Container{}, err
 	}
+	// Pull before taking the quota lock: a pull may take minutes.
+	if err := s.ensureImage(ctx, req.Spec.Image); err != nil {
+		return msg.Container{}, err
+	}
+	newVols, err := engine.MissingVolumes(ctx, s.docker, plan.Volumes)
+	if err != nil {
+		return msg.Container{}, err
+	}
+	done, err := s.quota.Admit(ctx, t.UserID, msg.Quota{Containers: 1, MemoryMB: plan.Host.Memory >> 20,
+		CPUs: float64(plan.Host.NanoCPUs) / 1e9, Volumes: newVols})
+	if err != nil {
+		return msg.Container{}, err
+	}
+	defer done()
 	for _, v := range plan.Volumes {
 		if err := engine.EnsureVolume(ctx, s.docker, t, v); err != nil {
 			return msg.Container{}, err
 		}
 	}
 
-	id, err := s.createContainer(ctx, plan, req.Spec.Image)
+	id, err := s.createContainer(ctx, plan)
 	if err != nil {
 		if apierr.From(err).Code == apierr.CodeConflict {
 			// A concurrent retry of the same request may have won the race.
@@ -114,17 +129,10 @@ func platformLabels(t policy.Tenant, req msg.ContainerCreate) map[string]string 
 	return l
 }
 
-// createContainer creates the container, pulling its image first when the
-// engine does not have it.
-func (s *service) createContainer(ctx context.Context, p *policy.Plan, image string) (string, error) {
+// createContainer creates the container.
+func (s *service) createContainer(ctx context.Context, p *policy.Plan) (string, error) {
 	opts := client.ContainerCreateOptions{Config: p.Config, HostConfig: p.Host, Name: p.Name}
 	res, err := s.docker.ContainerCreate(ctx, opts)
-	if err != nil && cerrdefs.IsNotFound(err) {
-		if perr := s.pull(ctx, image); perr != nil {
-			return "", perr
-		}
-		res, err = s.docker.ContainerCreate(ctx, opts)
-	}
 	if err != nil {
 		if cerrdefs.IsConflict(err) {
 			return "", apierr.Conflict("a container named %q already exists", p.Config.Labels[policy.LabelName]).WithDocker(engine.DockerText(err))
@@ -134,7 +142,13 @@ func (s *service) createContainer(ctx context.Context, p *policy.Plan, image str
 	return res.ID, nil
 }
 
-func (s *service) pull(ctx context.Context, image string) error {
+// ensureImage pulls image when the engine does not have it.
+func (s *service) ensureImage(ctx context.Context, image string) error {
+	if _, err := s.docker.ImageInspect(ctx, image); err == nil {
+		return nil
+	} else if !cerrdefs.IsNotFound(err) {
+		return engine.FromDocker("inspect image "+image, err)
+	}
 	rc, err := s.docker.ImagePull(ctx, image, client.ImagePullOptions{})
 	if err == nil {
 		err = rc.Wait(ctx)

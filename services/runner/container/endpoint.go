@@ -1,12 +1,9 @@
 package container
 
 import (
-	"context"
-
 	"github.com/go-kit/kit/endpoint"
 
-	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/bus"
 )
 
 // Endpoints are the service's methods as go-kit endpoints.
@@ -17,21 +14,12 @@ type Endpoints struct {
 // MakeEndpoints wraps s.
 func MakeEndpoints(s Service) Endpoints {
 	return Endpoints{
-		Create:  wrap(s.Create),
-		List:    wrap(s.List),
-		Get:     wrap(s.Get),
-		Start:   wrap(s.Start),
-		Stop:    wrap(s.Stop),
-		Restart: wrap(s.Restart),
-		Remove:  wrap(s.Remove),
-	}
-}
-
-// wrap adapts a typed method; business errors ride in the reply
-// (msg.Reply is an endpoint.Failer), never as transport errors.
-func wrap[Req, Resp any](f func(context.Context, Req) (Resp, error)) endpoint.Endpoint {
-	return func(ctx context.Context, request any) (any, error) {
-		v, err := f(ctx, request.(Req))
-		return msg.Reply[Resp]{Data: v, Error: apierr.From(err)}, nil
+		Create:  bus.Endpoint(s.Create),
+		List:    bus.Endpoint(s.List),
+		Get:     bus.Endpoint(s.Get),
+		Start:   bus.Endpoint(s.Start),
+		Stop:    bus.Endpoint(s.Stop),
+		Restart: bus.Endpoint(s.Restart),
+		Remove:  bus.Endpoint(s.Remove),
 	}
 }

@@ -14,11 +14,12 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/policy"
+	"github.com/dockeronline/platform/services/runner/quota"
 )
 
 // Service manages the caller's containers.
@@ -32,61 +33,28 @@ type Service interface {
 	Remove(ctx context.Context, ref msg.ContainerRef) (msg.Empty, error)
 }
 
-// Sentinel errors.
-var (
-	ErrNoCaller     = apierr.New(apierr.CodeUnauthenticated, "no authenticated caller on the command")
-	ErrOwnerIsAdmin = apierr.New(apierr.CodeForbidden, "only admins may act on another user's objects")
-)
-
 // StopTimeout is how long a container gets to stop before it is killed.
 const StopTimeout = 10 * time.Second
 
 type service struct {
 	docker   *client.Client
 	policy   *policy.Engine
+	quota    *quota.Gate
 	networks *engine.Networks
 	log      *slog.Logger
 }
 
 // New returns the container service.
-func New(docker *client.Client, pol *policy.Engine, log *slog.Logger) Service {
-	return &service{docker: docker, policy: pol, networks: engine.NewNetworks(docker), log: log}
-}
-
-func caller(ctx context.Context) (identity.Caller, error) {
-	c, err := identity.Require(ctx)
-	if err != nil {
-		return c, ErrNoCaller
-	}
-	// The username names Docker objects: re-check it where it is used.
-	if err := names.ValidateUsername(c.Username); err != nil && !c.IsAdmin() {
-		return c, apierr.Invalid("caller username: %v", err)
-	}
-	return c, nil
-}
-
-// ownerOf is whose objects a reference means: the caller's own, or for an
-// admin, the owner named in the reference.
-func ownerOf(c identity.Caller, owner string) (string, error) {
-	if owner == "" || owner == c.UserID {
-		return c.UserID, nil
-	}
-	if !c.IsAdmin() {
-		return "", ErrOwnerIsAdmin
-	}
-	return owner, nil
+func New(docker *client.Client, pol *policy.Engine, gate *quota.Gate, log *slog.Logger) Service {
+	return &service{docker: docker, policy: pol, quota: gate, networks: engine.NewNetworks(docker), log: log}
 }
 
 func (s *service) List(ctx context.Context, req msg.ContainerListRequest) (msg.ContainerList, error) {
-	c, err := caller(ctx)
+	c, err := access.Caller(ctx)
 	if err != nil {
 		return msg.ContainerList{}, err
 	}
-	owner := c.UserID
-	if req.All && c.IsAdmin() {
-		owner = ""
-	}
-	items, err := engine.ListContainers(ctx, s.docker, owner)
+	items, err := engine.ListContainers(ctx, s.docker, access.ListOwner(c, req.All))
 	if err != nil {
 		return msg.ContainerList{}, err
 	}
@@ -99,11 +67,11 @@ func (s *service) List(ctx context.Context, req msg.ContainerListRequest) (msg.C
 
 // find resolves a reference to the Docker id of the owner's container.
 func (s *service) find(ctx context.Context, ref msg.ContainerRef) (string, error) {
-	c, err := caller(ctx)
+	c, err := access.Caller(ctx)
 	if err != nil {
 		return "", err
 	}
-	owner, err := ownerOf(c, ref.Owner)
+	owner, err := access.OwnerOf(c, ref.Owner)
 	if err != nil {
 		return "", err
 	}

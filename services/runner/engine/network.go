@@ -7,6 +7,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/names"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
@@ -21,6 +22,26 @@ type Networks struct {
 
 // NewNetworks returns a Networks using cli.
 func NewNetworks(cli *client.Client) *Networks { return &Networks{cli: cli} }
+
+// Ensure makes sure dockerName, the network a container will join, can be
+// used: the user's default network is made on first use; any other of the
+// user's networks must exist and be theirs. Modes that are not a user
+// network ("none", or an admin's choice) are left to the policy engine.
+func (n *Networks) Ensure(ctx context.Context, t policy.Tenant, dockerName string) error {
+	user, short, ok := names.SplitDocker(dockerName)
+	if !ok || user != t.Username {
+		return nil
+	}
+	if short == policy.DefaultNetwork {
+		_, err := n.EnsureDefault(ctx, t)
+		return err
+	}
+	res, err := n.cli.NetworkInspect(ctx, dockerName, client.NetworkInspectOptions{})
+	if cerrdefs.IsNotFound(err) || err == nil && res.Network.Labels[policy.LabelOwner] != t.UserID {
+		return apierr.Invalid("network %q does not exist: create it first", short)
+	}
+	return FromDocker("inspect network "+short, err)
+}
 
 // EnsureDefault creates "<user>--default" if needed and returns its name.
 func (n *Networks) EnsureDefault(ctx context.Context, t policy.Tenant) (string, error) {

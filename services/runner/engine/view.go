@@ -13,8 +13,8 @@ import (
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
-// userLabels are the labels the user set, without the platform's own.
-func userLabels(all map[string]string) map[string]string {
+// UserLabels are the labels the user set, without the platform's own.
+func UserLabels(all map[string]string) map[string]string {
 	var out map[string]string
 	for k, v := range all {
 		if len(k) >= len(policy.LabelPrefix) && k[:len(policy.LabelPrefix)] == policy.LabelPrefix {
@@ -39,11 +39,12 @@ func FromSummary(s container.Summary) msg.Container {
 		State:    string(s.State),
 		Status:   s.Status,
 		Created:  time.Unix(s.Created, 0).UTC(),
-		Labels:   userLabels(s.Labels),
+		Labels:   UserLabels(s.Labels),
 	}
 	if len(s.Names) > 0 {
 		c.DockerName = trimSlash(s.Names[0])
 	}
+	c.Network = shortNetwork(s.HostConfig.NetworkMode)
 	seen := map[msg.PortSpec]bool{}
 	for _, p := range s.Ports {
 		ps := msg.PortSpec{Container: int(p.PrivatePort), Protocol: p.Type}
@@ -65,7 +66,7 @@ func FromInspect(in container.InspectResponse) msg.Container {
 		c.Username = in.Config.Labels[policy.LabelUsername]
 		c.Image = in.Config.Image
 		c.Cmd = in.Config.Cmd
-		c.Labels = userLabels(in.Config.Labels)
+		c.Labels = UserLabels(in.Config.Labels)
 		c.Ports = portsOf(in.Config.ExposedPorts)
 	}
 	if in.State != nil {
@@ -79,6 +80,7 @@ func FromInspect(in container.InspectResponse) msg.Container {
 		c.Created = t.UTC()
 	}
 	if h := in.HostConfig; h != nil {
+		c.Network = shortNetwork(string(h.NetworkMode))
 		c.RestartPolicy = string(h.RestartPolicy.Name)
 		c.MemoryMB = h.Memory >> 20
 		c.CPUs = float64(h.NanoCPUs) / 1e9
@@ -120,9 +122,21 @@ func sortPorts(ps []msg.PortSpec) {
 	})
 }
 
+// shortNetwork is the name the user knows a network mode by ("backend" for
+// "alice--backend").
+func shortNetwork(mode string) string {
+	if _, n, ok := names.SplitDocker(mode); ok {
+		return n
+	}
+	return mode
+}
+
 func trimSlash(s string) string {
 	if len(s) > 0 && s[0] == '/' {
 		return s[1:]
 	}
 	return s
 }
+
+// OwnerOf is the owner label of a platform object.
+func OwnerOf(labels map[string]string) string { return labels[policy.LabelOwner] }

@@ -33,3 +33,19 @@ func EnsureVolume(ctx context.Context, cli *client.Client, t policy.Tenant, dock
 	})
 	return FromDocker("create volume "+dockerName, err)
 }
+
+// MissingVolumes counts the Docker volumes in dockerNames that do not exist
+// yet (they count against the volume quota when made on demand).
+func MissingVolumes(ctx context.Context, cli *client.Client, dockerNames []string) (int, error) {
+	n := 0
+	for _, v := range dockerNames {
+		_, err := cli.VolumeInspect(ctx, v, client.VolumeInspectOptions{})
+		switch {
+		case cerrdefs.IsNotFound(err):
+			n++
+		case err != nil:
+			return 0, FromDocker("inspect volume "+v, err)
+		}
+	}
+	return n, nil
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
@@ -38,14 +39,14 @@ func (e *Engine) Admit(c identity.Caller, t Tenant, cfg *container.Config, h *co
 	}
 	checks := []func(Tenant, *container.HostConfig) error{
 		checkPrivileged, checkCaps, checkDevices, checkNamespaces, checkSecurityOpt,
-		checkBinds, checkMounts, checkNetwork, checkPublish, checkMisc,
+		checkBinds, checkMounts, checkNetwork, checkMisc,
 	}
 	for _, check := range checks {
 		if err := check(t, h); err != nil {
 			return err
 		}
 	}
-	return nil
+	return e.checkPublish(h)
 }
 
 func checkPrivileged(_ Tenant, h *container.HostConfig) error {
@@ -97,6 +98,10 @@ func checkSecurityOpt(_ Tenant, h *container.HostConfig) error {
 	if len(h.Sysctls) > 0 {
 		return rule(apierr.CodePolicy, RuleSysctls, "sysctls are not allowed")
 	}
+	// Empty lists would unmask /proc and /sys paths Docker hides by default.
+	if h.MaskedPaths != nil || h.ReadonlyPaths != nil {
+		return rule(apierr.CodePolicy, RuleSecurityOpt, "masked and read-only paths may not be changed")
+	}
 	return nil
 }
 
@@ -107,11 +112,12 @@ func mentionsDockerSocket(s string) bool {
 
 func checkBinds(_ Tenant, h *container.HostConfig) error {
 	for _, b := range h.Binds {
-		src, _, _ := strings.Cut(b, ":")
-		if mentionsDockerSocket(src) {
+		if src, _, _ := strings.Cut(b, ":"); mentionsDockerSocket(src) {
 			return rule(apierr.CodePolicy, RuleDockerSock, "the Docker socket may not be mounted")
 		}
-		return rule(apierr.CodePolicy, RuleBindMounts, "bind mount %q is not allowed: use a named volume", b)
+	}
+	if len(h.Binds) > 0 {
+		return rule(apierr.CodePolicy, RuleBindMounts, "bind mount %q is not allowed: use a named volume", h.Binds[0])
 	}
 	if len(h.VolumesFrom) > 0 {
 		return rule(apierr.CodePolicy, RuleVolumes, "volumes-from is not allowed: mount your named volumes instead")
@@ -153,12 +159,16 @@ func checkVolumeDriver(driver string, opts map[string]string) error {
 	if driver != "" && driver != "local" {
 		return rule(apierr.CodePolicy, RuleVolumes, "volume driver %q is not allowed", driver)
 	}
+	// The socket rule first, so the refusal names the worst problem
+	// whatever the map's order.
+	for _, v := range opts {
+		if mentionsDockerSocket(v) {
+			return rule(apierr.CodePolicy, RuleDockerSock, "the Docker socket may not be mounted")
+		}
+	}
 	for k, v := range opts {
 		k = strings.ToLower(k)
 		if k == "device" || (k == "o" && strings.Contains(strings.ToLower(v), "bind")) || k == "type" && v != "tmpfs" {
-			if mentionsDockerSocket(v) {
-				return rule(apierr.CodePolicy, RuleDockerSock, "the Docker socket may not be mounted")
-			}
 			return rule(apierr.CodePolicy, RuleBindMounts, "volume option %s=%q would mount a host path", k, v)
 		}
 	}
@@ -189,9 +199,22 @@ func checkNetwork(t Tenant, h *container.HostConfig) error {
 	return nil
 }
 
-func checkPublish(_ Tenant, h *container.HostConfig) error {
-	if len(h.PortBindings) > 0 || h.PublishAllPorts {
-		return rule(apierr.CodePolicy, RulePublish, "publishing host ports is not allowed: exposed ports get a web link through the proxy")
+// checkPublish lets host ports through only inside the admin's range, on
+// all addresses (a HostIP could target one of the host's own interfaces).
+func (e *Engine) checkPublish(h *container.HostConfig) error {
+	if h.PublishAllPorts {
+		return rule(apierr.CodePolicy, RulePublish, "publishing all ports picks random host ports: publish chosen ports from %s instead", e.publishRange())
+	}
+	for port, bs := range h.PortBindings {
+		for _, b := range bs {
+			n, err := strconv.Atoi(b.HostPort)
+			if err != nil || e.Limits.PublishMax == 0 || n < e.Limits.PublishMin || n > e.Limits.PublishMax {
+				return rule(apierr.CodePolicy, RulePublish, "host port %q for %s is outside the range users may publish on (%s); exposed ports get a web link through the proxy", b.HostPort, port, e.publishRange())
+			}
+			if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
+				return rule(apierr.CodePolicy, RulePublish, "publishing on a chosen host address (%s) is not allowed", b.HostIP)
+			}
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -88,14 +90,50 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 		all[k] = v
 	}
 
-	netName := names.Docker(t.Username, DefaultNetwork)
+	netShort := spec.Network
+	if netShort == "" {
+		netShort = DefaultNetwork
+	}
+	if err := names.ValidateObject("network", netShort); err != nil {
+		return nil, nameError(err)
+	}
+	netName := names.Docker(t.Username, netShort)
 	mounts, vols, err := volumeMounts(t, spec.Volumes)
 	if err != nil {
 		return nil, err
 	}
+	bindings, err := e.publishBindings(spec.Ports)
+	if err != nil {
+		return nil, err
+	}
+	host, err := rawHostConfig(spec.HostConfig)
+	if err != nil {
+		return nil, err
+	}
+	// Raw fields win: the policy engine must see what the user really
+	// asked for and refuse it by name, never silently replace it.
+	if host.NetworkMode == "" {
+		host.NetworkMode = container.NetworkMode(netName)
+	}
+	if host.RestartPolicy.Name == "" {
+		host.RestartPolicy = container.RestartPolicy{Name: restart}
+		if restart == container.RestartPolicyOnFailure {
+			host.RestartPolicy.MaximumRetryCount = 5
+		}
+	}
+	host.Mounts = append(host.Mounts, mounts...)
+	if host.Memory == 0 {
+		host.Memory = mem
+	}
+	if host.NanoCPUs == 0 {
+		host.NanoCPUs = cpus
+	}
+	if len(bindings) > 0 && host.PortBindings == nil {
+		host.PortBindings = bindings
+	}
 	p := &Plan{
 		Name:    names.Docker(t.Username, spec.Name),
-		Network: netName,
+		Network: string(host.NetworkMode),
 		Volumes: vols,
 		Config: &container.Config{
 			Image:        spec.Image,
@@ -107,20 +145,10 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 			Labels:       all,
 			Hostname:     spec.Name,
 		},
-		Host: &container.HostConfig{
-			NetworkMode:   container.NetworkMode(netName),
-			RestartPolicy: container.RestartPolicy{Name: restart},
-			Mounts:        mounts,
-			Resources: container.Resources{
-				Memory:   mem,
-				NanoCPUs: cpus,
-			},
-		},
-	}
-	if restart == container.RestartPolicyOnFailure {
-		p.Host.RestartPolicy.MaximumRetryCount = 5
+		Host: host,
 	}
 	e.ApplyDefaults(p.Host)
+	StampLimits(p.Config, p.Host)
 	if err := e.Admit(c, t, p.Config, p.Host); err != nil {
 		return nil, err
 	}
@@ -152,6 +180,15 @@ func (e *Engine) ApplyDefaults(h *container.HostConfig) {
 	}
 }
 
+// StampLimits records the admitted limits as labels (see LabelMemory).
+func StampLimits(cfg *container.Config, h *container.HostConfig) {
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	cfg.Labels[LabelMemory] = strconv.FormatInt(h.Memory, 10)
+	cfg.Labels[LabelCPUs] = strconv.FormatInt(h.NanoCPUs, 10)
+}
+
 func hasNoNewPrivileges(opts []string) bool {
 	for _, o := range opts {
 		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
@@ -169,6 +206,61 @@ func (e *Engine) resources(memMB int64, cpus float64) (int64, int64, error) {
 		return 0, 0, rule(apierr.CodeInvalid, RuleCPU, "CPU limit %g must be between 0.01 and %g", cpus, e.Limits.MaxCPUs)
 	}
 	return memMB << 20, int64(cpus * 1e9), nil
+}
+
+// rawHostConfig decodes the user's raw HostConfig strictly: an unknown or
+// misspelt field is an error, never silently ignored.
+func rawHostConfig(raw json.RawMessage) (*container.HostConfig, error) {
+	h := &container.HostConfig{}
+	if len(raw) == 0 || string(raw) == "null" {
+		return h, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(h); err != nil {
+		return nil, rule(apierr.CodeInvalid, RuleHostConfig, "host_config is not a valid Docker HostConfig: %v", err)
+	}
+	return h, nil
+}
+
+// publishBindings maps the ports the user asked to publish, each of which
+// must lie in the admin's range.
+func (e *Engine) publishBindings(ports []msg.PortSpec) (network.PortMap, error) {
+	var pm network.PortMap
+	seen := map[string]bool{}
+	for _, p := range ports {
+		if p.Publish == 0 {
+			continue
+		}
+		if e.Limits.PublishMax == 0 || p.Publish < e.Limits.PublishMin || p.Publish > e.Limits.PublishMax {
+			return nil, rule(apierr.CodePolicy, RulePublish, "host port %d is outside the range users may publish on (%s)", p.Publish, e.publishRange())
+		}
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		key := strconv.Itoa(p.Publish) + "/" + proto
+		if seen[key] {
+			return nil, rule(apierr.CodeInvalid, RulePublish, "host port %s is published twice", key)
+		}
+		seen[key] = true
+		port, err := network.ParsePort(strconv.Itoa(p.Container) + "/" + proto)
+		if err != nil {
+			return nil, rule(apierr.CodeInvalid, RulePort, "port %d/%s: %v", p.Container, proto, err)
+		}
+		if pm == nil {
+			pm = network.PortMap{}
+		}
+		pm[port] = append(pm[port], network.PortBinding{HostPort: strconv.Itoa(p.Publish)})
+	}
+	return pm, nil
+}
+
+func (e *Engine) publishRange() string {
+	if e.Limits.PublishMax == 0 {
+		return "none is open"
+	}
+	return fmt.Sprintf("%d-%d", e.Limits.PublishMin, e.Limits.PublishMax)
 }
 
 func validateImage(img string) error {

@@ -16,6 +16,9 @@ const (
 	LabelName     = LabelPrefix + "name"     // the name the user chose
 	LabelRequest  = LabelPrefix + "request"  // idempotency key of the create
 	LabelLink     = LabelPrefix + "link"     // "public" or "private"
+	// The limits a container was admitted with, for quota counting.
+	LabelMemory = LabelPrefix + "limit.memory"   // bytes
+	LabelCPUs   = LabelPrefix + "limit.nanocpus" // 1e-9 CPUs
 )
 
 // DefaultNetwork is the name of every user's private bridge network

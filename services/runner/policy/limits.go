@@ -9,6 +9,9 @@ type Limits struct {
 	PidsLimit       int64   // RUNNER_PIDS_LIMIT, default 256
 	LogMaxSize      string  // RUNNER_LOG_MAX_SIZE, default 10m
 	LogMaxFiles     string  // RUNNER_LOG_MAX_FILES, default 3
+	// PublishMin..PublishMax is the host port range users may publish on
+	// (RUNNER_PUBLISH_PORTS, e.g. "20000-20999"; empty: none).
+	PublishMin, PublishMax int
 }
 
 // DefaultLimits are safe for a shared host with tens of users.

@@ -17,6 +17,7 @@ const (
 	RuleReservedLabel = "reserved-label"
 	RuleVolumeTarget  = "volume-target"
 	RulePath          = "no-host-paths"
+	RuleHostConfig    = "host-config-format"
 
 	RulePrivileged  = "no-privileged"
 	RuleCapAdd      = "cap-add-allowlist"

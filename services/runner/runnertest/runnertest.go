@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"maps"
 	"os"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/pkg/testenv"
 
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/identity"
@@ -24,13 +26,18 @@ import (
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
-// Start runs the runner connected to natsURL until the test ends.
-func Start(t testing.TB, natsURL string) {
+// Start runs the runner connected to natsURL, with its own fresh Postgres,
+// until the test ends. extra overrides settings (e.g. quotas).
+func Start(t testing.TB, natsURL string, extra ...map[string]string) {
 	t.Helper()
-	cfg, err := app.LoadConfig(config.FromMap(map[string]string{
-		"NATS_URL":  natsURL,
-		"HTTP_ADDR": "127.0.0.1:0",
-	}))
+	env := map[string]string{"NATS_URL": natsURL, "HTTP_ADDR": "127.0.0.1:0"}
+	for _, m := range extra {
+		maps.Copy(env, m)
+	}
+	if env["DATABASE_URL"] == "" {
+		env["DATABASE_URL"] = testenv.Postgres(t)
+	}
+	cfg, err := app.LoadConfig(config.FromMap(env))
 	if err != nil {
 		t.Fatal(err)
 	}

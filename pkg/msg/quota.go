@@ -1,0 +1,41 @@
+package msg
+
+// Quota is what a user may allocate. Memory and CPUs count the limits of
+// all the user's containers, running or not, so a stopped container can
+// always be started again.
+type Quota struct {
+	Containers int     `json:"containers"`
+	MemoryMB   int64   `json:"memory_mb"`
+	CPUs       float64 `json:"cpus"`
+	Volumes    int     `json:"volumes"`
+}
+
+// Usage is a user's quota and what they use of it.
+type Usage struct {
+	UserID string `json:"user_id"`
+	Quota  Quota  `json:"quota"`
+	Used   Quota  `json:"used"`
+}
+
+// UsageRequest asks for a user's usage; UserID is for admins (empty: the
+// caller). All lists everyone's (admins only).
+type UsageRequest struct {
+	UserID string `json:"user_id,omitempty"`
+	All    bool   `json:"all,omitempty"`
+}
+
+// UsageList is the reply to an All usage request.
+type UsageList struct {
+	Users []Usage `json:"users"`
+}
+
+// QuotaSetRequest changes a user's quota (admins). A nil field keeps its
+// value; Reset returns every field to the platform default.
+type QuotaSetRequest struct {
+	UserID     string   `json:"user_id"`
+	Containers *int     `json:"containers,omitempty"`
+	MemoryMB   *int64   `json:"memory_mb,omitempty"`
+	CPUs       *float64 `json:"cpus,omitempty"`
+	Volumes    *int     `json:"volumes,omitempty"`
+	Reset      bool     `json:"reset,omitempty"`
+}

@@ -1,0 +1,38 @@
+package quota
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/engine"
+	"github.com/dockeronline/platform/services/runner/policy"
+)
+
+// Used counts what owner has allocated, from Docker. Limits are read from
+// labels the policy engine stamps on every container, so counting needs one
+// list call, not one inspect per container.
+func Used(ctx context.Context, cli *client.Client, owner string) (msg.Quota, error) {
+	cs, err := engine.ListContainers(ctx, cli, owner)
+	if err != nil {
+		return msg.Quota{}, err
+	}
+	var u msg.Quota
+	for _, c := range cs {
+		u.Containers++
+		if n, err := strconv.ParseInt(c.Labels[policy.LabelMemory], 10, 64); err == nil {
+			u.MemoryMB += n >> 20
+		}
+		if n, err := strconv.ParseInt(c.Labels[policy.LabelCPUs], 10, 64); err == nil {
+			u.CPUs += float64(n) / 1e9
+		}
+	}
+	vs, err := engine.ListVolumes(ctx, cli, owner)
+	if err != nil {
+		return msg.Quota{}, err
+	}
+	u.Volumes = len(vs)
+	return u, nil
+}
