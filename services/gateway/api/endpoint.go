@@ -13,6 +13,8 @@ import (
 type Endpoints struct {
 	Me, CreateContainer, ListContainers, GetContainer, RemoveContainer endpoint.Endpoint
 	StartContainer, StopContainer, RestartContainer                    endpoint.Endpoint
+	ListVolumes, CreateVolume, RemoveVolume                            endpoint.Endpoint
+	ListNetworks, CreateNetwork, RemoveNetwork                         endpoint.Endpoint
 }
 
 // MakeEndpoints wraps s.
@@ -35,6 +37,24 @@ func MakeEndpoints(s Service) Endpoints {
 		},
 		RemoveContainer: func(ctx context.Context, req any) (any, error) {
 			return nil, s.RemoveContainer(ctx, req.(msg.ContainerRef))
+		},
+		ListVolumes: func(ctx context.Context, req any) (any, error) {
+			return s.ListVolumes(ctx, req.(msg.VolumeListRequest))
+		},
+		CreateVolume: func(ctx context.Context, req any) (any, error) {
+			return s.CreateVolume(ctx, req.(msg.VolumeCreate))
+		},
+		RemoveVolume: func(ctx context.Context, req any) (any, error) {
+			return nil, s.RemoveVolume(ctx, req.(msg.VolumeRef))
+		},
+		ListNetworks: func(ctx context.Context, req any) (any, error) {
+			return s.ListNetworks(ctx, req.(msg.NetworkListRequest))
+		},
+		CreateNetwork: func(ctx context.Context, req any) (any, error) {
+			return s.CreateNetwork(ctx, req.(msg.NetworkCreate))
+		},
+		RemoveNetwork: func(ctx context.Context, req any) (any, error) {
+			return nil, s.RemoveNetwork(ctx, req.(msg.NetworkRef))
 		},
 		StartContainer:   action(subjects.ContainerStart),
 		StopContainer:    action(subjects.ContainerStop),

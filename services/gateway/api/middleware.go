@@ -61,3 +61,31 @@ func (l logging) RemoveContainer(ctx context.Context, ref msg.ContainerRef) (err
 	defer func(t time.Time) { l.done(ctx, "container.remove", ref.Name, t, err) }(time.Now())
 	return l.next.RemoveContainer(ctx, ref)
 }
+
+func (l logging) ListVolumes(ctx context.Context, req msg.VolumeListRequest) (msg.VolumeList, error) {
+	return l.next.ListVolumes(ctx, req)
+}
+
+func (l logging) CreateVolume(ctx context.Context, req msg.VolumeCreate) (v msg.Volume, err error) {
+	defer func(t time.Time) { l.done(ctx, "volume.create", req.Name, t, err) }(time.Now())
+	return l.next.CreateVolume(ctx, req)
+}
+
+func (l logging) RemoveVolume(ctx context.Context, ref msg.VolumeRef) (err error) {
+	defer func(t time.Time) { l.done(ctx, "volume.remove", ref.Name, t, err) }(time.Now())
+	return l.next.RemoveVolume(ctx, ref)
+}
+
+func (l logging) ListNetworks(ctx context.Context, req msg.NetworkListRequest) (msg.NetworkList, error) {
+	return l.next.ListNetworks(ctx, req)
+}
+
+func (l logging) CreateNetwork(ctx context.Context, req msg.NetworkCreate) (n msg.Network, err error) {
+	defer func(t time.Time) { l.done(ctx, "network.create", req.Name, t, err) }(time.Now())
+	return l.next.CreateNetwork(ctx, req)
+}
+
+func (l logging) RemoveNetwork(ctx context.Context, ref msg.NetworkRef) (err error) {
+	defer func(t time.Time) { l.done(ctx, "network.remove", ref.Name, t, err) }(time.Now())
+	return l.next.RemoveNetwork(ctx, ref)
+}

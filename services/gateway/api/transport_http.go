@@ -17,13 +17,45 @@ import (
 // Routes mounts the API on r (already behind authentication).
 func Routes(r chi.Router, e Endpoints) {
 	r.Get("/me", server(e.Me, decodeNone, encode(http.StatusOK)))
-	r.Get("/containers", server(e.ListContainers, decodeList, encode(http.StatusOK)))
+	r.Get("/containers", server(e.ListContainers, decodeAll(func(all bool) msg.ContainerListRequest { return msg.ContainerListRequest{All: all} }), encode(http.StatusOK)))
 	r.Post("/containers", server(e.CreateContainer, decodeCreate, encode(http.StatusCreated)))
 	r.Get("/containers/{name}", server(e.GetContainer, decodeRef, encode(http.StatusOK)))
 	r.Delete("/containers/{name}", server(e.RemoveContainer, decodeRef, encode(http.StatusNoContent)))
 	r.Post("/containers/{name}/start", server(e.StartContainer, decodeRef, encode(http.StatusOK)))
 	r.Post("/containers/{name}/stop", server(e.StopContainer, decodeRef, encode(http.StatusOK)))
 	r.Post("/containers/{name}/restart", server(e.RestartContainer, decodeRef, encode(http.StatusOK)))
+
+	r.Get("/volumes", server(e.ListVolumes, decodeAll(func(all bool) msg.VolumeListRequest { return msg.VolumeListRequest{All: all} }), encode(http.StatusOK)))
+	r.Post("/volumes", server(e.CreateVolume, decodeBody[msg.VolumeCreate], encode(http.StatusCreated)))
+	r.Delete("/volumes/{name}", server(e.RemoveVolume, decodeVolumeRef, encode(http.StatusNoContent)))
+	r.Get("/networks", server(e.ListNetworks, decodeAll(func(all bool) msg.NetworkListRequest { return msg.NetworkListRequest{All: all} }), encode(http.StatusOK)))
+	r.Post("/networks", server(e.CreateNetwork, decodeBody[msg.NetworkCreate], encode(http.StatusCreated)))
+	r.Delete("/networks/{name}", server(e.RemoveNetwork, decodeNetworkRef, encode(http.StatusNoContent)))
+}
+
+// decodeBody decodes a strict JSON body into T.
+func decodeBody[T any](_ context.Context, r *http.Request) (any, error) {
+	var v T
+	if err := httpx.DecodeStrict(nil, r, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// decodeAll reads ?all= into a list request.
+func decodeAll[T any](mk func(all bool) T) httptransport.DecodeRequestFunc {
+	return func(_ context.Context, r *http.Request) (any, error) {
+		all, err := boolQuery(r, "all")
+		return mk(all), err
+	}
+}
+
+func decodeVolumeRef(_ context.Context, r *http.Request) (any, error) {
+	return msg.VolumeRef{Name: chi.URLParam(r, "name"), Owner: r.URL.Query().Get("owner")}, nil
+}
+
+func decodeNetworkRef(_ context.Context, r *http.Request) (any, error) {
+	return msg.NetworkRef{Name: chi.URLParam(r, "name"), Owner: r.URL.Query().Get("owner")}, nil
 }
 
 func server(e endpoint.Endpoint, dec httptransport.DecodeRequestFunc, enc httptransport.EncodeResponseFunc) http.HandlerFunc {
@@ -56,11 +88,6 @@ func decodeCreate(_ context.Context, r *http.Request) (any, error) {
 		return nil, err
 	}
 	return msg.ContainerCreate{RequestID: r.Header.Get(IdempotencyKey), Spec: spec}, nil
-}
-
-func decodeList(_ context.Context, r *http.Request) (any, error) {
-	all, err := boolQuery(r, "all")
-	return msg.ContainerListRequest{All: all}, err
 }
 
 func decodeRef(_ context.Context, r *http.Request) (any, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/services/gateway/api"
 	"github.com/dockeronline/platform/services/gateway/authn"
+	"github.com/dockeronline/platform/services/gateway/events"
 	"github.com/dockeronline/platform/services/gateway/httpx"
 )
 
@@ -41,6 +42,7 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(authn.Middleware(nc))
 		api.Routes(r, api.MakeEndpoints(svc))
+		r.Get("/events", events.Handler(nc, log))
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			httpx.WriteError(w, apierr.NotFound("no API route %s %s", r.Method, r.URL.Path))
 		})
