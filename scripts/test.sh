@@ -59,6 +59,22 @@ for m in "${modules[@]}"; do
 	if [[ $status -eq 0 ]]; then record PASS "test $m"; else record FAIL "test $m (log: ${log#"$ROOT"/})"; fi
 done
 
+# Fuzz targets run for a bounded time each (FUZZTIME, default 10s): long
+# enough to catch regressions of the invariants they check, short enough
+# for CI. `go test -fuzz` takes one target and one package at a time.
+FUZZTIME=${FUZZTIME:-10s}
+while IFS=: read -r file line; do
+	name=$(sed -n "${line}p" "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/')
+	dir=$(dirname "$file")
+	echo "== fuzz $name ($dir, $FUZZTIME)"
+	if (cd "$dir" && go test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" . >"$OUT/fuzz-$name.log" 2>&1); then
+		record PASS "fuzz $name"
+	else
+		tail -20 "$OUT/fuzz-$name.log"
+		record FAIL "fuzz $name (log: test-output/fuzz-$name.log)"
+	fi
+done < <(grep -rn --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' "${modules[@]}" | cut -d: -f1,2)
+
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"

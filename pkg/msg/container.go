@@ -107,3 +107,14 @@ type ContainerEvent struct {
 	// PrivateLink: the web link answers only the owner (and admins).
 	PrivateLink bool `json:"private_link,omitempty"`
 }
+
+// ContainerSnapshot is the payload of evt.container.snapshot, published by
+// the runner after it re-published every container's state (at start and
+// after a gap in Docker's event stream): IDs holds every platform container
+// that exists. A consumer drops whatever it knows of other ids — ghosts
+// whose destroy event was lost in the gap.
+type ContainerSnapshot struct {
+	EventID string    `json:"event_id"`
+	IDs     []string  `json:"ids"`
+	Time    time.Time `json:"time"`
+}

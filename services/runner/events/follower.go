@@ -33,8 +33,12 @@ var relevant = map[string]bool{
 	"connect": true, "disconnect": true,
 }
 
-// ActionSync marks a state re-published after a gap in the event stream.
-const ActionSync = "sync"
+// ActionSync marks a state re-published after a gap in the event stream;
+// ActionSnapshot the list of existing containers that closes a resync.
+const (
+	ActionSync     = "sync"
+	ActionSnapshot = "snapshot"
+)
 
 // Follower publishes Docker's container events.
 type Follower struct {
@@ -101,17 +105,23 @@ func (f *Follower) follow(ctx context.Context) error {
 	}
 }
 
+// resync re-publishes every platform container's state, then a snapshot
+// of which containers exist, so consumers converge: states they missed are
+// corrected and containers destroyed during the gap are dropped.
 func (f *Follower) resync(ctx context.Context) error {
 	items, err := engine.ListContainers(ctx, f.docker, "")
 	if err != nil {
 		return err
 	}
+	snap := msg.ContainerSnapshot{IDs: make([]string, 0, len(items)), Time: time.Now().UTC()}
 	for _, it := range items {
 		if err := f.publish(ctx, ActionSync, it.ID, 0, nil); err != nil {
 			return err
 		}
+		snap.IDs = append(snap.IDs, it.ID)
 	}
-	return nil
+	snap.EventID = fmt.Sprintf("snapshot:%d", snap.Time.UnixNano())
+	return bus.PublishEvent(ctx, f.js, subjects.ContainerEvent(ActionSnapshot), snap.EventID, snap)
 }
 
 func (f *Follower) handle(ctx context.Context, m events.Message) error {
