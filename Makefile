@@ -19,7 +19,7 @@ SERVICES := gateway auth runner provisioner proxy
 deps:
 	scripts/deps.sh
 
-tools: bin/kratos bin/nats-server
+tools: bin/kratos bin/nats-server bin/registry
 
 # The tool modules are not in go.work: their dependency graphs are theirs.
 # `touch` because go build leaves an up-to-date binary's mtime alone, and
@@ -32,6 +32,12 @@ bin/kratos: deploy/tools/kratos/go.mod deploy/tools/kratos/go.sum
 
 bin/nats-server: deploy/tools/nats/go.mod deploy/tools/nats/go.sum
 	cd deploy/tools/nats && GOWORK=off go build -o $(CURDIR)/$@ github.com/nats-io/nats-server/v2
+	touch $@
+
+# The Distribution registry: tests push images to it and pull them through
+# the platform (pkg/registrytest); this machine has no other registry.
+bin/registry: deploy/tools/registry/go.mod deploy/tools/registry/go.sum
+	cd deploy/tools/registry && GOWORK=off go build -o $(CURDIR)/$@ github.com/distribution/distribution/v3/cmd/registry
 	touch $@
 
 # Always handed to go build, whose cache makes an unchanged service cheap.

@@ -3,6 +3,7 @@ module github.com/dockeronline/platform/pkg
 go 1.26.8
 
 require (
+	github.com/containerd/errdefs v1.0.0
 	github.com/go-kit/kit v0.13.0
 	github.com/lib/pq v1.12.3
 	github.com/moby/moby/api v1.56.1
@@ -22,7 +23,6 @@ require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/containerd/errdefs v1.0.0 // indirect
 	github.com/containerd/errdefs/pkg v0.3.0 // indirect
 	github.com/distribution/reference v0.6.0 // indirect
 	github.com/docker/go-connections v0.8.1 // indirect

@@ -169,3 +169,22 @@ func StreamOut(id string) string { return "stream." + id + ".out" }
 
 // StreamCtl is "stream.<id>.ctl": flow control and cancel from the reader.
 func StreamCtl(id string) string { return "stream." + id + ".ctl" }
+
+// ---- Jobs (pkg/jobs) --------------------------------------------------------
+//
+// Every job.<id>.progress message is stored in the JetStream stream
+// JobsStream for a short while, so a reader that arrives late or reloads the
+// page replays the job's whole history before following it live. The
+// metadata of each job (owner, kind, state) lives in the KV bucket JobsBucket,
+// keyed by job id, so the gateway can check who may read a job.
+const (
+	// JobsStream is the JetStream stream holding every "job.>" subject.
+	JobsStream = "JOBS"
+	// JobsAll is "job.>".
+	JobsAll = "job.>"
+	// JobsBucket is the KV bucket of job metadata, keyed by job id.
+	JobsBucket = "jobs"
+	// ImageRefsBucket is the KV bucket of the images each user pulled, keyed
+	// "<user id>.<base64url of the image reference>" (see services/runner/image).
+	ImageRefsBucket = "image-refs"
+)

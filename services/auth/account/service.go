@@ -6,6 +6,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -37,13 +38,16 @@ type Options struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the number of cached sessions.
 	CacheSize int
+	// Cache, when set, is used instead of a new one: the admin service and
+	// the cross-instance invalidation share it to forget users.
+	Cache *SessionCache
 }
 
 type service struct {
 	sessions Sessions
 	store    *Store
 	js       jetstream.JetStream
-	cache    *sessionCache
+	cache    *SessionCache
 	opts     Options
 	log      *slog.Logger
 	now      func() time.Time
@@ -51,10 +55,11 @@ type service struct {
 
 // New returns the auth service.
 func New(sessions Sessions, store *Store, js jetstream.JetStream, opts Options, log *slog.Logger) Service {
-	if opts.CacheSize <= 0 {
-		opts.CacheSize = 10000
+	cache := opts.Cache
+	if cache == nil {
+		cache = NewSessionCache(opts.CacheTTL, opts.CacheSize)
 	}
-	return &service{sessions: sessions, store: store, js: js, cache: newSessionCache(opts.CacheTTL, opts.CacheSize), opts: opts, log: log, now: time.Now}
+	return &service{sessions: sessions, store: store, js: js, cache: cache, opts: opts, log: log, now: time.Now}
 }
 
 func (s *service) CheckSession(ctx context.Context, req msg.SessionCheck) (msg.Session, error) {
@@ -65,6 +70,7 @@ func (s *service) CheckSession(ctx context.Context, req msg.SessionCheck) (msg.S
 	if sess, ok := s.cache.get(key, s.now()); ok {
 		return sess, nil
 	}
+	epoch := s.cache.Epoch()
 	ki, err := s.sessions.Whoami(ctx, req.Cookie, req.Token)
 	if err != nil {
 		return msg.Session{}, err
@@ -72,8 +78,12 @@ func (s *service) CheckSession(ctx context.Context, req msg.SessionCheck) (msg.S
 	if err := names.ValidateUsername(ki.Username); err != nil {
 		return msg.Session{}, apierr.New(apierr.CodeForbidden, "username cannot be used on this platform: %v", err)
 	}
-	boot := s.opts.BootstrapAdmin != "" && (ki.Username == s.opts.BootstrapAdmin || ki.Email == s.opts.BootstrapAdmin)
+	boot := IsBootstrap(s.opts.BootstrapAdmin, ki.Username, ki.Email)
 	u, err := s.store.Ensure(ctx, ki.ID, ki.Username, ki.Email, boot)
+	if errors.Is(err, ErrUserGone) {
+		// Deleted while this session was still valid in Kratos.
+		return msg.Session{}, ErrNoSession
+	}
 	if err != nil {
 		return msg.Session{}, apierr.New(apierr.CodeUnavailable, "user store unavailable")
 	}
@@ -84,20 +94,31 @@ func (s *service) CheckSession(ctx context.Context, req msg.SessionCheck) (msg.S
 		s.announce(ctx, u)
 	}
 	sess := msg.Session{Caller: identity.Caller{UserID: u.ID, Username: u.Username, Role: u.Role}, Email: u.Email}
-	s.cache.put(key, sess, s.now(), ki.ExpiresAt)
+	s.cache.put(key, sess, s.now(), ki.ExpiresAt, epoch)
 	return sess, nil
+}
+
+// IsBootstrap reports whether a user is the admin named by BOOTSTRAP_ADMIN
+// (by username or e-mail).
+func IsBootstrap(bootstrapAdmin, username, email string) bool {
+	return bootstrapAdmin != "" && (username == bootstrapAdmin || email == bootstrapAdmin)
 }
 
 // announce publishes evt.user.created; the event id is derived from the
 // user, so a repeat after a crash is de-duplicated by JetStream and ignored
 // by idempotent consumers. A failure is retried on the next request.
 func (s *service) announce(ctx context.Context, u User) {
-	ev := msg.UserEvent{EventID: "user-created:" + u.ID, UserID: u.ID, Username: u.Username, Email: u.Email}
-	if err := bus.PublishEvent(ctx, s.js, subjects.UserCreated, ev.EventID, ev); err != nil {
+	if err := AnnounceCreated(ctx, s.js, s.store, u); err != nil {
 		s.log.WarnContext(ctx, "evt.user.created not published yet; will retry", "user", u.Username, "err", err)
-		return
 	}
-	if err := s.store.MarkCreatedSent(ctx, u.ID); err != nil {
-		s.log.WarnContext(ctx, "could not record evt.user.created as sent", "user", u.Username, "err", err)
+}
+
+// AnnounceCreated publishes evt.user.created for u and records it as sent.
+// The event id is derived from the user, so publishing twice is harmless.
+func AnnounceCreated(ctx context.Context, js jetstream.JetStream, store *Store, u User) error {
+	ev := msg.UserEvent{EventID: "user-created:" + u.ID, UserID: u.ID, Username: u.Username, Email: u.Email}
+	if err := bus.PublishEvent(ctx, js, subjects.UserCreated, ev.EventID, ev); err != nil {
+		return err
 	}
+	return store.MarkCreatedSent(ctx, u.ID)
 }

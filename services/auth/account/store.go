@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"time"
 
 	"github.com/dockeronline/platform/pkg/identity"
@@ -26,6 +27,8 @@ type User struct {
 	CreatedAt        time.Time
 	LastLogin        *time.Time
 	CreatedEventSent bool
+	// StateVersion counts disable/enable changes (event ids).
+	StateVersion int64
 }
 
 // Store keeps users in Postgres.
@@ -43,9 +46,14 @@ func OpenStore(ctx context.Context, db *sql.DB) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// ErrUserGone is returned for a user id that was deleted: its tombstone in
+// auth.deleted_users keeps a late session check from bringing it back.
+var ErrUserGone = errors.New("user was deleted")
+
 // Ensure records a user seen in a valid session and returns the row. A new
 // user is an admin when bootstrapAdmin says so; so is an existing one, since
-// the bootstrap admin comes from configuration.
+// the bootstrap admin comes from configuration. A deleted user is not
+// recreated (ErrUserGone).
 func (s *Store) Ensure(ctx context.Context, id, username, email string, bootstrapAdmin bool) (User, error) {
 	role := identity.RoleUser
 	if bootstrapAdmin {
@@ -54,13 +62,17 @@ func (s *Store) Ensure(ctx context.Context, id, username, email string, bootstra
 	var u User
 	err := s.db.QueryRowContext(ctx, `
 INSERT INTO auth.users (id, username, email, role, last_login)
-VALUES ($1, $2, $3, $4, now())
+SELECT $1, $2, $3, $4, now()
+WHERE NOT EXISTS (SELECT 1 FROM auth.deleted_users WHERE id = $1)
 ON CONFLICT (id) DO UPDATE SET
     email = EXCLUDED.email,
     last_login = now(),
     role = CASE WHEN $4 = 'admin' THEN 'admin' ELSE auth.users.role END
-RETURNING id, username, email, role, disabled, created_at, last_login, created_event_sent`,
-		id, username, email, string(role)).Scan(&u.ID, &u.Username, &u.Email, &u.Role, &u.Disabled, &u.CreatedAt, &u.LastLogin, &u.CreatedEventSent)
+RETURNING `+userColumns,
+		id, username, email, string(role)).Scan(&u.ID, &u.Username, &u.Email, &u.Role, &u.Disabled, &u.CreatedAt, &u.LastLogin, &u.CreatedEventSent, &u.StateVersion)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrUserGone
+	}
 	return u, err
 }
 

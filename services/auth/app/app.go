@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -15,9 +17,14 @@ import (
 
 	"github.com/dockeronline/platform/pkg/bus"
 	"github.com/dockeronline/platform/pkg/health"
+	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/lifecycle"
+	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/services/auth/account"
+	"github.com/dockeronline/platform/services/auth/admin"
+	"github.com/dockeronline/platform/services/auth/audit"
+	"github.com/dockeronline/platform/services/auth/signup"
 )
 
 // Run serves until ctx ends, then drains NATS and closes the database.
@@ -41,9 +48,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		nc.Close()
 		return fmt.Errorf("jetstream: %w", err)
 	}
+	cache := account.NewSessionCache(cfg.CacheTTL, 0)
 	svc := account.Logging(log)(account.New(account.NewKratosSessions(cfg.KratosPublicURL), store, js,
-		account.Options{BootstrapAdmin: cfg.BootstrapAdmin, CacheTTL: cfg.CacheTTL}, log))
-	if _, err := bus.Serve(nc, subjects.AuthQueue, cfg.Concurrency, account.Handlers(account.MakeEndpoints(svc))); err != nil {
+		account.Options{BootstrapAdmin: cfg.BootstrapAdmin, Cache: cache}, log))
+	adm := admin.Logging(log)(admin.New(store, admin.NewKratosAdmin(cfg.KratosAdminURL), js, cache,
+		admin.Options{BootstrapAdmin: cfg.BootstrapAdmin}, log))
+	auditStore := audit.NewStore(db)
+	auditSvc := audit.New(auditStore, enabledAdmin(store))
+
+	// Every instance forgets a disabled or deleted user's sessions, not only
+	// the one that served the admin command: JetStream events are also
+	// delivered to plain subscribers of their subject.
+	if err := forgetOnEvents(nc, cache, log); err != nil {
+		nc.Close()
+		return err
+	}
+	handlers := account.Handlers(account.MakeEndpoints(svc))
+	maps.Copy(handlers, admin.Handlers(admin.MakeEndpoints(adm)))
+	maps.Copy(handlers, audit.Handlers(audit.MakeEndpoints(auditSvc)))
+	if _, err := bus.Serve(nc, subjects.AuthQueue, cfg.Concurrency, handlers); err != nil {
 		nc.Close()
 		return err
 	}
@@ -54,21 +77,56 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	checks := health.Checks{"nats": health.NATS(nc), "postgres": store.Ping}
+	mux := health.Handler(checks)
+	mux.Handle(signup.Path, signup.Handler())
 
 	var g lifecycle.Group
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); return nil })
-	g.AddHTTP(&http.Server{Handler: health.Handler(checks), ReadHeaderTimeout: 10 * time.Second}, ln)
+	g.AddHTTP(&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln)
 	g.AddNATS(nc)
-	g.AddTask(ctx, func(ctx context.Context) error {
-		// The stream must exist before evt.user.created can be published;
-		// NATS may come up after us, so keep trying.
-		return lifecycle.Retry(ctx, log, "ensure EVENTS stream", func() error {
+	g.AddContext(ctx, func(ctx context.Context) error {
+		// The stream must exist before evt.user.created can be published
+		// and the audit consumer made; NATS may come up after us.
+		if err := lifecycle.Retry(ctx, log, "ensure EVENTS stream", func() error {
 			_, err := bus.EnsureEventsStream(ctx, js)
 			return err
-		})
+		}); err != nil {
+			return err
+		}
+		return audit.Consume(ctx, js, auditStore, log)
 	})
 	log.Info("auth serving", "http", ln.Addr().String(), "nats", cfg.NATSURL)
 	return g.Run()
+}
+
+// enabledAdmin re-checks a caller's role in the users table.
+func enabledAdmin(store *account.Store) audit.AdminCheck {
+	return func(ctx context.Context, c identity.Caller) error {
+		u, ok, err := store.Get(ctx, c.UserID)
+		if err != nil {
+			return fmt.Errorf("user store: %w", err)
+		}
+		if !ok || u.Role != identity.RoleAdmin || u.Disabled {
+			return audit.ErrNotAdmin
+		}
+		return nil
+	}
+}
+
+func forgetOnEvents(nc *nats.Conn, cache *account.SessionCache, log *slog.Logger) error {
+	for _, subject := range []string{subjects.UserDisabled, subjects.UserDeleted} {
+		if _, err := nc.Subscribe(subject, func(m *nats.Msg) {
+			var ev msg.UserEvent
+			if err := json.Unmarshal(m.Data, &ev); err != nil || ev.UserID == "" {
+				log.Warn("unreadable user event", "subject", m.Subject, "err", err)
+				return
+			}
+			cache.ForgetUser(ev.UserID)
+		}); err != nil {
+			return fmt.Errorf("subscribe %s: %w", subject, err)
+		}
+	}
+	return nil
 }
 
 // openStore waits for Postgres (it may start after us) and migrates.

@@ -23,14 +23,20 @@ type Options struct {
 	KratosAdminURL  string
 	BootstrapAdmin  string
 	CacheTTL        string // e.g. "10s"; "" keeps the default
+	// HTTPAddr is where health and the Kratos registration hook are served
+	// (default 127.0.0.1:0); set it when Kratos must call the hook.
+	HTTPAddr string
 }
 
 // Start runs the auth service until the test ends.
 func Start(t testing.TB, o Options) {
 	t.Helper()
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = "127.0.0.1:0"
+	}
 	env := map[string]string{
 		"NATS_URL":          o.NATSURL,
-		"HTTP_ADDR":         "127.0.0.1:0",
+		"HTTP_ADDR":         o.HTTPAddr,
 		"DATABASE_URL":      o.DatabaseURL,
 		"KRATOS_PUBLIC_URL": o.KratosPublicURL,
 		"KRATOS_ADMIN_URL":  o.KratosAdminURL,

@@ -15,10 +15,15 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/health"
+	"github.com/dockeronline/platform/services/gateway/admin"
 	"github.com/dockeronline/platform/services/gateway/api"
+	"github.com/dockeronline/platform/services/gateway/audit"
 	"github.com/dockeronline/platform/services/gateway/authn"
 	"github.com/dockeronline/platform/services/gateway/events"
 	"github.com/dockeronline/platform/services/gateway/httpx"
+	"github.com/dockeronline/platform/services/gateway/images"
+	"github.com/dockeronline/platform/services/gateway/jobs"
+	"github.com/dockeronline/platform/services/gateway/loginlimit"
 )
 
 // KratosPrefix is where Kratos' public API is served on the gateway's origin.
@@ -36,13 +41,21 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 	hm := health.Handler(checks)
 	r.Handle("/healthz", hm)
 	r.Handle("/readyz", hm)
-	r.Handle(KratosPrefix+"/*", http.StripPrefix(KratosPrefix, kratosProxy(kratosURL)))
+	// Sign-ins are counted per address and identifier; repeated failures lock out (loginlimit).
+	r.Handle(KratosPrefix+"/*", loginlimit.New(loginlimit.Options{}).Wrap(http.StripPrefix(KratosPrefix, kratosProxy(kratosURL))))
+	auditor, err := audit.New(nc, log)
+	if err != nil {
+		return nil, err
+	}
 
 	svc := api.Logging(log)(api.New(nc))
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(authn.Middleware(nc))
+		r.Use(auditor.Middleware) // every state-changing call, after authentication
+		r.Route("/admin", func(r chi.Router) { admin.Routes(r, admin.MakeEndpoints(admin.Logging(log)(admin.New(nc)))) })
 		api.Routes(r, api.MakeEndpoints(svc))
 		r.Get("/events", events.Handler(nc, log))
+		r.Group(func(r chi.Router) { jobs.Routes(r, nc, log); images.Routes(r, nc, log) })
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			httpx.WriteError(w, apierr.NotFound("no API route %s %s", r.Method, r.URL.Path))
 		})

@@ -21,9 +21,11 @@ import (
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/services/runner/container"
 	"github.com/dockeronline/platform/services/runner/events"
+	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/network"
 	"github.com/dockeronline/platform/services/runner/policy"
 	"github.com/dockeronline/platform/services/runner/quota"
+	"github.com/dockeronline/platform/services/runner/tenant"
 	"github.com/dockeronline/platform/services/runner/volume"
 )
 
@@ -69,6 +71,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		volume.Handlers(volume.MakeEndpoints(volume.New(docker, gate))),
 		network.Handlers(network.MakeEndpoints(network.New(docker))),
 		quota.Handlers(quota.NewService(gate)),
+		tenant.Handlers(tenant.MakeEndpoints(tenant.Logging(log)(tenant.New(docker, log)))),
 	} {
 		maps.Copy(handlers, hs)
 	}
@@ -96,6 +99,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.AddHTTP(&http.Server{Handler: health.Handler(checks), ReadHeaderTimeout: 10 * time.Second}, ln)
 	g.AddNATS(nc)
 	g.AddContext(ctx, events.NewFollower(docker, js, log).Run)
+	g.AddContext(ctx, image.NewServer(docker, nc, js, log, image.Options{Concurrency: cfg.Concurrency}).Run)
 	log.Info("runner serving", "http", ln.Addr().String(), "nats", cfg.NATSURL)
 	return g.Run()
 }

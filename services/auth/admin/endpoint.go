@@ -1,0 +1,35 @@
+package admin
+
+import (
+	"context"
+
+	"github.com/go-kit/kit/endpoint"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/msg"
+)
+
+// Endpoints are the service's methods as go-kit endpoints.
+type Endpoints struct {
+	List, Create, Disable, Enable, SetRole, Delete endpoint.Endpoint
+}
+
+// MakeEndpoints wraps s.
+func MakeEndpoints(s Service) Endpoints {
+	return Endpoints{
+		List:    wrap(s.List),
+		Create:  wrap(s.Create),
+		Disable: wrap(s.Disable),
+		Enable:  wrap(s.Enable),
+		SetRole: wrap(s.SetRole),
+		Delete:  wrap(s.Delete),
+	}
+}
+
+// wrap adapts a typed method; business errors ride in the reply.
+func wrap[Req, Resp any](f func(context.Context, Req) (Resp, error)) endpoint.Endpoint {
+	return func(ctx context.Context, request any) (any, error) {
+		v, err := f(ctx, request.(Req))
+		return msg.Reply[Resp]{Data: v, Error: apierr.From(err)}, nil
+	}
+}
