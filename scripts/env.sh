@@ -43,6 +43,15 @@ service_env() {
 	provisioner)
 		echo "HTTP_ADDR=127.0.0.1:8083"
 		echo "DATABASE_URL=$PLATFORM_DSN"
+		# Linux accounts are made over SSH only when a Docker host is
+		# configured on purpose (SSH_ADDR, SSH_KEY_FILE, SSH_KNOWN_HOSTS):
+		# make run never runs useradd on a developer's machine by default.
+		echo "PROVISION_ENABLED=${PROVISION_ENABLED:-$([[ -n ${SSH_ADDR:-} ]] && echo true || echo false)}"
+		[[ -n ${SSH_ADDR:-} ]] && echo "SSH_ADDR=$SSH_ADDR"
+		[[ -n ${SSH_USER:-} ]] && echo "SSH_USER=$SSH_USER"
+		[[ -n ${SSH_KEY_FILE:-} ]] && echo "SSH_KEY_FILE=$SSH_KEY_FILE"
+		[[ -n ${SSH_KNOWN_HOSTS:-} ]] && echo "SSH_KNOWN_HOSTS=$SSH_KNOWN_HOSTS"
+		true
 		;;
 	proxy)
 		echo "HTTP_ADDR=127.0.0.1:8084"
@@ -86,4 +95,7 @@ kratos_env() {
 	echo "SELFSERVICE_FLOWS_VERIFICATION_AFTER_DEFAULT_BROWSER_RETURN_URL=$ui/"
 	# Mail goes nowhere by default; point it at a real SMTP server here.
 	echo "COURIER_SMTP_CONNECTION_URI=${COURIER_SMTP_CONNECTION_URI:-smtp://127.0.0.1:1025/?disable_starttls=true}"
+	# Registration asks the auth service to check the username (reserved
+	# names, "--"); the auth binary prints the hook settings.
+	"$BIN/auth" kratos-env "http://127.0.0.1:8081"
 }

@@ -67,11 +67,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Every runner command, feature by feature.
 	handlers := bus.Handlers{}
 	for _, hs := range []bus.Handlers{
-		container.Handlers(container.MakeEndpoints(container.Logging(log)(container.New(docker, pol, gate, log)))),
+		container.Handlers(container.MakeEndpoints(container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)))),
 		volume.Handlers(volume.MakeEndpoints(volume.New(docker, gate))),
 		network.Handlers(network.MakeEndpoints(network.New(docker))),
 		quota.Handlers(quota.NewService(gate)),
-		tenant.Handlers(tenant.MakeEndpoints(tenant.Logging(log)(tenant.New(docker, log)))),
+		tenant.Handlers(tenant.MakeEndpoints(tenant.Logging(log)(tenant.New(docker, log, forgetImageRefs(js))))),
 	} {
 		maps.Copy(handlers, hs)
 	}
@@ -99,7 +99,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.AddHTTP(&http.Server{Handler: health.Handler(checks), ReadHeaderTimeout: 10 * time.Second}, ln)
 	g.AddNATS(nc)
 	g.AddContext(ctx, events.NewFollower(docker, js, log).Run)
-	g.AddContext(ctx, image.NewServer(docker, nc, js, log, image.Options{Concurrency: cfg.Concurrency}).Run)
+	g.AddContext(ctx, image.NewServer(docker, nc, js, log, cfg.Images).Run)
 	log.Info("runner serving", "http", ln.Addr().String(), "nats", cfg.NATSURL)
 	return g.Run()
+}
+
+// forgetImageRefs drops a purged user's image references.
+func forgetImageRefs(js jetstream.JetStream) tenant.Forgetter {
+	return func(ctx context.Context, owner string) error {
+		refs, err := image.OpenRefs(ctx, js)
+		if err != nil {
+			return err
+		}
+		_, err = refs.DropUser(ctx, owner)
+		return err
+	}
 }

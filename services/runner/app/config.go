@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -21,6 +22,8 @@ type Config struct {
 	Limits      policy.Limits
 	// DatabaseURL is the runner's Postgres (schema runner: quotas).
 	DatabaseURL string
+	// Images configures pulls (RUNNER_PULL_TIMEOUT, RUNNER_PULL_REGISTRIES, …).
+	Images image.Options
 	// Quota is every user's default quota (RUNNER_QUOTA_CONTAINERS 20,
 	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20).
 	Quota msg.Quota
@@ -44,6 +47,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			PublishMin:      pmin,
 			PublishMax:      pmax,
 		},
+		Images:      image.LoadOptions(e),
 		DatabaseURL: e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/platform?sslmode=disable"),
 		Quota: msg.Quota{
 			Containers: e.Int("RUNNER_QUOTA_CONTAINERS", 20),

@@ -11,6 +11,7 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
+	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -40,6 +41,11 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 		return msg.Container{}, err
 	}
 	if err := s.networks.Ensure(ctx, t, plan.Network); err != nil {
+		return msg.Container{}, err
+	}
+	// Another user's build is "not found"; a pull may not land in another
+	// user's namespace.
+	if err := image.MayUse(ctx, s.docker, c, req.Spec.Image); err != nil {
 		return msg.Container{}, err
 	}
 	// Pull before taking the quota lock: a pull may take minutes.
@@ -143,18 +149,25 @@ func (s *service) createContainer(ctx context.Context, p *policy.Plan) (string, 
 }
 
 // ensureImage pulls image when the engine does not have it.
-func (s *service) ensureImage(ctx context.Context, image string) error {
-	if _, err := s.docker.ImageInspect(ctx, image); err == nil {
+func (s *service) ensureImage(ctx context.Context, ref string) error {
+	if _, err := s.docker.ImageInspect(ctx, ref); err == nil {
 		return nil
 	} else if !cerrdefs.IsNotFound(err) {
-		return engine.FromDocker("inspect image "+image, err)
+		return engine.FromDocker("inspect image "+ref, err)
 	}
-	rc, err := s.docker.ImagePull(ctx, image, client.ImagePullOptions{})
+	named, _, err := image.Parse(ref)
+	if err != nil {
+		return err
+	}
+	if err := image.AllowedRegistry(s.registries, named, ref); err != nil {
+		return err
+	}
+	rc, err := s.docker.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err == nil {
 		err = rc.Wait(ctx)
 	}
 	if err != nil {
-		return apierr.Invalid("image %q is not on this host and could not be pulled", image).WithDocker(engine.DockerText(err))
+		return apierr.Invalid("image %q is not on this host and could not be pulled", ref).WithDocker(engine.DockerText(err))
 	}
 	return nil
 }

@@ -41,12 +41,15 @@ type service struct {
 	policy   *policy.Engine
 	quota    *quota.Gate
 	networks *engine.Networks
-	log      *slog.Logger
+	// registries are the only registries a missing image may be pulled
+	// from (empty: any); see image.AllowedRegistry.
+	registries []string
+	log        *slog.Logger
 }
 
 // New returns the container service.
-func New(docker *client.Client, pol *policy.Engine, gate *quota.Gate, log *slog.Logger) Service {
-	return &service{docker: docker, policy: pol, quota: gate, networks: engine.NewNetworks(docker), log: log}
+func New(docker *client.Client, pol *policy.Engine, gate *quota.Gate, registries []string, log *slog.Logger) Service {
+	return &service{docker: docker, policy: pol, quota: gate, networks: engine.NewNetworks(docker), registries: registries, log: log}
 }
 
 func (s *service) List(ctx context.Context, req msg.ContainerListRequest) (msg.ContainerList, error) {

@@ -127,17 +127,24 @@ func (s *service) pull(ctx context.Context, job *jobs.Job, ref string) error {
 const RuleRegistry = "image-registry"
 
 func (s *service) allowedRegistry(named reference.Named, ref string) error {
-	if len(s.opts.Registries) == 0 {
+	return AllowedRegistry(s.opts.Registries, named, ref)
+}
+
+// AllowedRegistry refuses a pull of named from a registry not in allowed
+// (empty: any). Every path that pulls — the images API and the container
+// create path's pull of a missing image — asks it.
+func AllowedRegistry(allowed []string, named reference.Named, ref string) error {
+	if len(allowed) == 0 {
 		return nil
 	}
 	domain := reference.Domain(named)
-	for _, r := range s.opts.Registries {
+	for _, r := range allowed {
 		if r == domain {
 			return nil
 		}
 	}
 	return apierr.Policy(RuleRegistry, "pulling from %s is not allowed here (image %q); allowed registries: %s",
-		domain, ref, strings.Join(s.opts.Registries, ", "))
+		domain, ref, strings.Join(allowed, ", "))
 }
 
 func layerProgress(m jsonstream.Message) msg.LayerProgress {

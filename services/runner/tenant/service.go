@@ -54,10 +54,17 @@ const (
 type service struct {
 	docker *client.Client
 	log    *slog.Logger
+	forget []Forgetter
 }
 
-// New returns the service.
-func New(docker *client.Client, log *slog.Logger) Service { return &service{docker: docker, log: log} }
+// Forgetter drops what a feature keeps about a purged user outside Docker's
+// labelled objects (the image references, say).
+type Forgetter func(ctx context.Context, owner string) error
+
+// New returns the service; forget run once a purge has swept Docker clean.
+func New(docker *client.Client, log *slog.Logger, forget ...Forgetter) Service {
+	return &service{docker: docker, log: log, forget: forget}
+}
 
 func check(ctx context.Context, ref msg.UserRef) error {
 	c, ok := identity.From(ctx)
@@ -86,6 +93,11 @@ func (s *service) Purge(ctx context.Context, ref msg.UserRef) (msg.PurgeResult, 
 			return total, err
 		}
 		if got == (msg.PurgeResult{}) {
+			for _, f := range s.forget {
+				if err := f(ctx, ref.UserID); err != nil {
+					return total, apierr.New(apierr.CodeUnavailable, "purge of %s is incomplete, try again: %v", ref.UserID, err)
+				}
+			}
 			return total, nil
 		}
 	}

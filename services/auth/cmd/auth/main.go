@@ -3,6 +3,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -12,9 +15,19 @@ import (
 	"github.com/dockeronline/platform/pkg/logx"
 	"github.com/dockeronline/platform/pkg/telemetry"
 	"github.com/dockeronline/platform/services/auth/app"
+	"github.com/dockeronline/platform/services/auth/signup"
 )
 
 func main() {
+	// "auth kratos-env <auth URL>" prints the environment that points
+	// Kratos' registration hook at this service (scripts/env.sh uses it).
+	if len(os.Args) == 3 && os.Args[1] == "kratos-env" {
+		env := signup.KratosEnv(os.Args[2])
+		for _, k := range slices.Sorted(maps.Keys(env)) {
+			fmt.Printf("%s=%s\n", k, env[k])
+		}
+		return
+	}
 	cfg, err := app.LoadConfig(config.FromOS())
 	if err != nil {
 		slog.Error("bad configuration", "err", err)
