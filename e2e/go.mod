@@ -3,6 +3,7 @@ module github.com/dockeronline/platform/e2e
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/dockeronline/platform/pkg v0.0.0
 	github.com/dockeronline/platform/services/auth v0.0.0
 	github.com/dockeronline/platform/services/gateway v0.0.0
@@ -11,8 +12,6 @@ require (
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 )
-
-require github.com/coder/websocket v1.8.15
 
 require (
 	github.com/Microsoft/go-winio v0.6.2 // indirect

@@ -7,8 +7,9 @@ set -euo pipefail
 # postgresql: the database (make run, pkg/testenv); busybox-static: the
 # static busybox baked into test images (no registry here); openssh-server:
 # a real sshd for the provisioner's tests; chromium: browser tests; wrk: load
-# tests; nginx: front proxy tests; curl: health checks in scripts/run.sh.
-packages=(postgresql busybox-static openssh-server chromium wrk nginx curl)
+# tests; nginx: front proxy tests; curl: health checks in scripts/run.sh;
+# node-xterm: xterm.js for the browser terminal (served by the gateway).
+packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx curl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/services/gateway/admin"
 	"github.com/dockeronline/platform/services/gateway/api"
@@ -24,6 +25,8 @@ import (
 	"github.com/dockeronline/platform/services/gateway/images"
 	"github.com/dockeronline/platform/services/gateway/jobs"
 	"github.com/dockeronline/platform/services/gateway/loginlimit"
+	"github.com/dockeronline/platform/services/gateway/logs"
+	"github.com/dockeronline/platform/services/gateway/terminal"
 )
 
 // KratosPrefix is where Kratos' public API is served on the gateway's origin.
@@ -48,6 +51,8 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 		return nil, err
 	}
 
+	termCfg := terminal.LoadConfig(config.FromOS())
+	terminal.PageRoutes(r, nc, termCfg, log)
 	svc := api.Logging(log)(api.New(nc))
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(authn.Middleware(nc))
@@ -55,6 +60,8 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 		r.Route("/admin", func(r chi.Router) { admin.Routes(r, admin.MakeEndpoints(admin.Logging(log)(admin.New(nc)))) })
 		api.Routes(r, api.MakeEndpoints(svc))
 		r.Get("/events", events.Handler(nc, log))
+		terminal.Routes(r, nc, termCfg, log)
+		logs.Routes(r, nc, log)
 		r.Group(func(r chi.Router) { jobs.Routes(r, nc, log); images.Routes(r, nc, log) })
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			httpx.WriteError(w, apierr.NotFound("no API route %s %s", r.Method, r.URL.Path))

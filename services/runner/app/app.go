@@ -22,10 +22,12 @@ import (
 	"github.com/dockeronline/platform/services/runner/container"
 	"github.com/dockeronline/platform/services/runner/events"
 	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/logs"
 	"github.com/dockeronline/platform/services/runner/network"
 	"github.com/dockeronline/platform/services/runner/policy"
 	"github.com/dockeronline/platform/services/runner/quota"
 	"github.com/dockeronline/platform/services/runner/tenant"
+	"github.com/dockeronline/platform/services/runner/terminal"
 	"github.com/dockeronline/platform/services/runner/volume"
 )
 
@@ -99,6 +101,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.AddHTTP(&http.Server{Handler: health.Handler(checks), ReadHeaderTimeout: 10 * time.Second}, ln)
 	g.AddNATS(nc)
 	g.AddContext(ctx, events.NewFollower(docker, js, log).Run)
+	g.AddContext(ctx, terminal.NewServer(docker, nc, log).Run)
+	g.AddContext(ctx, logs.NewServer(docker, nc, log).Run)
 	g.AddContext(ctx, image.NewServer(docker, nc, js, log, cfg.Images).Run)
 	log.Info("runner serving", "http", ln.Addr().String(), "nats", cfg.NATSURL)
 	return g.Run()
