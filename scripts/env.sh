@@ -28,6 +28,8 @@ service_env() {
 	gateway)
 		echo "HTTP_ADDR=127.0.0.1:8080"
 		echo "KRATOS_PUBLIC_URL=$KRATOS_PUBLIC_URL"
+		echo "APPS_DOMAIN=apps.localhost"
+		echo "LINK_SECRET=${LINK_SECRET:-}"
 		;;
 	auth)
 		echo "HTTP_ADDR=127.0.0.1:8081"
@@ -57,6 +59,8 @@ service_env() {
 		echo "HTTP_ADDR=127.0.0.1:8084"
 		echo "PROXY_ADDR=127.0.0.1:8000"
 		echo "APPS_DOMAIN=apps.localhost"
+		echo "GATEWAY_URL=$GATEWAY_URL"
+		echo "LINK_SECRET=${LINK_SECRET:-}"
 		;;
 	*)
 		echo "env.sh: unknown service $1" >&2

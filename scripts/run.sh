@@ -76,6 +76,9 @@ if [[ ! -f $VAR/secrets.env ]]; then
 	)
 	mv "$VAR/secrets.env.tmp" "$VAR/secrets.env"
 fi
+# The gateway and the proxy share LINK_SECRET for private web links.
+grep -q '^LINK_SECRET=' "$VAR/secrets.env" ||
+	(umask 077 && echo "LINK_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$VAR/secrets.env")
 source "$VAR/secrets.env"
 mapfile -t kenv < <(kratos_env)
 kratos_cfg=$ROOT/deploy/kratos/kratos.yml

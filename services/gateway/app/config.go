@@ -5,6 +5,8 @@ package app
 
 import (
 	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/services/gateway/linkauth"
+	"github.com/dockeronline/platform/services/gateway/web"
 )
 
 // Config is the gateway's configuration (see README).
@@ -13,6 +15,12 @@ type Config struct {
 	// KratosPublicURL is Kratos' public API, reverse-proxied under
 	// /.ory/kratos/public/ so browsers see one origin (KRATOS_PUBLIC_URL).
 	KratosPublicURL string
+	// Link is the private-link hop's settings (LINK_SECRET shared with the
+	// proxy; APPS_DOMAIN, default apps.localhost).
+	Link linkauth.Config
+	// Web is the web UI's settings (APPS_DOMAIN, APPS_PORT,
+	// APPS_URL_TEMPLATE, WEB_SECRET; see docs/UI.md).
+	Web web.Config
 }
 
 // LoadConfig reads the environment.
@@ -20,6 +28,15 @@ func LoadConfig(e *config.Env) (Config, error) {
 	c := Config{
 		Common:          config.LoadCommon(e, "127.0.0.1:8080"),
 		KratosPublicURL: e.String("KRATOS_PUBLIC_URL", "http://127.0.0.1:4433"),
+		Link: linkauth.Config{
+			Secret:     []byte(e.String("LINK_SECRET", "")),
+			AppsDomain: e.String("APPS_DOMAIN", "apps.localhost"),
+			LoginPath:  KratosPrefix + "/self-service/login/browser?return_to=",
+		},
+	}
+	var err error
+	if c.Web, err = web.LoadConfig(e); err != nil {
+		return c, err
 	}
 	return c, e.Err()
 }

@@ -24,9 +24,11 @@ import (
 	"github.com/dockeronline/platform/services/gateway/httpx"
 	"github.com/dockeronline/platform/services/gateway/images"
 	"github.com/dockeronline/platform/services/gateway/jobs"
+	"github.com/dockeronline/platform/services/gateway/linkauth"
 	"github.com/dockeronline/platform/services/gateway/loginlimit"
 	"github.com/dockeronline/platform/services/gateway/logs"
 	"github.com/dockeronline/platform/services/gateway/terminal"
+	"github.com/dockeronline/platform/services/gateway/web"
 )
 
 // KratosPrefix is where Kratos' public API is served on the gateway's origin.
@@ -44,6 +46,7 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 	hm := health.Handler(checks)
 	r.Handle("/healthz", hm)
 	r.Handle("/readyz", hm)
+	r.Get("/auth/link", linkauth.Handler(nc, cfg.Link, log))
 	// Sign-ins are counted per address and identifier; repeated failures lock out (loginlimit).
 	r.Handle(KratosPrefix+"/*", loginlimit.New(loginlimit.Options{}).Wrap(http.StripPrefix(KratosPrefix, kratosProxy(kratosURL))))
 	auditor, err := audit.New(nc, log)
@@ -70,6 +73,12 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 			httpx.WriteJSON(w, http.StatusMethodNotAllowed, map[string]*apierr.Error{"error": apierr.Invalid("%s is not allowed on %s", r.Method, r.URL.Path)})
 		})
 	})
+	ui, err := web.New(cfg.Web, web.Deps{API: svc, NC: nc, KratosPublicURL: cfg.KratosPublicURL, KratosBrowserPath: KratosPrefix,
+		Admin: admin.Logging(log)(admin.New(nc)), Images: images.Logging(log)(images.New(nc)), Audit: auditor.Middleware, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	ui.Mount(r)
 	return otelhttp.NewHandler(r, "gateway"), nil
 }
 
