@@ -30,6 +30,7 @@ service_env() {
 		echo "KRATOS_PUBLIC_URL=$KRATOS_PUBLIC_URL"
 		echo "APPS_DOMAIN=apps.localhost"
 		echo "LINK_SECRET=${LINK_SECRET:-}"
+		echo "WEB_SECRET=${WEB_SECRET:-}"
 		;;
 	auth)
 		echo "HTTP_ADDR=127.0.0.1:8081"

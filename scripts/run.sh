@@ -76,9 +76,12 @@ if [[ ! -f $VAR/secrets.env ]]; then
 	)
 	mv "$VAR/secrets.env.tmp" "$VAR/secrets.env"
 fi
-# The gateway and the proxy share LINK_SECRET for private web links.
-grep -q '^LINK_SECRET=' "$VAR/secrets.env" ||
-	(umask 077 && echo "LINK_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$VAR/secrets.env")
+# The gateway and the proxy share LINK_SECRET for private web links; the
+# gateway's WEB_SECRET keys its CSRF tokens, stable across restarts.
+for name in LINK_SECRET WEB_SECRET; do
+	grep -q "^$name=" "$VAR/secrets.env" ||
+		(umask 077 && echo "$name=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$VAR/secrets.env")
+done
 source "$VAR/secrets.env"
 mapfile -t kenv < <(kratos_env)
 kratos_cfg=$ROOT/deploy/kratos/kratos.yml

@@ -10,6 +10,8 @@ cd "$ROOT"
 export KRATOS_BIN=${KRATOS_BIN:-$ROOT/bin/kratos}
 OUT=$ROOT/test-output
 rm -rf "$OUT" && mkdir -p "$OUT"
+# Browser tests save their screenshots here, so CI keeps them.
+export TEST_OUTPUT_DIR=$OUT
 
 summary=()
 failed=0

@@ -79,6 +79,8 @@ type Container struct {
 	Ports         []PortSpec        `json:"ports,omitempty"`
 	Network       string            `json:"network,omitempty"`
 	Cmd           []string          `json:"cmd,omitempty"`
+	Env           []string          `json:"env,omitempty"` // inspect only: the owner's own settings
+	PrivateLink   bool              `json:"private_link,omitempty"`
 	RestartPolicy string            `json:"restart_policy,omitempty"`
 	MemoryMB      int64             `json:"memory_mb,omitempty"`
 	CPUs          float64           `json:"cpus,omitempty"`

@@ -58,6 +58,9 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 	terminal.PageRoutes(r, nc, termCfg, log)
 	svc := api.Logging(log)(api.New(nc))
 	r.Route("/api/v1", func(r chi.Router) {
+		// Browsers' cross-site POSTs are refused whatever cookies they
+		// carry; API clients with bearer tokens send no Sec-Fetch-Site.
+		r.Use(http.NewCrossOriginProtection().Handler)
 		r.Use(authn.Middleware(nc))
 		r.Use(auditor.Middleware) // every state-changing call, after authentication
 		r.Route("/admin", func(r chi.Router) { admin.Routes(r, admin.MakeEndpoints(admin.Logging(log)(admin.New(nc)))) })

@@ -40,6 +40,8 @@ func FromSummary(s container.Summary) msg.Container {
 		Status:   s.Status,
 		Created:  time.Unix(s.Created, 0).UTC(),
 		Labels:   UserLabels(s.Labels),
+		// PrivateLink decides who may open the link; lists show it too.
+		PrivateLink: s.Labels[policy.LabelLink] == "private",
 	}
 	if len(s.Names) > 0 {
 		c.DockerName = trimSlash(s.Names[0])
@@ -66,6 +68,8 @@ func FromInspect(in container.InspectResponse) msg.Container {
 		c.Username = in.Config.Labels[policy.LabelUsername]
 		c.Image = in.Config.Image
 		c.Cmd = in.Config.Cmd
+		c.Env = in.Config.Env
+		c.PrivateLink = in.Config.Labels[policy.LabelLink] == "private"
 		c.Labels = UserLabels(in.Config.Labels)
 		c.Ports = portsOf(in.Config.ExposedPorts)
 	}
