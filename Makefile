@@ -6,6 +6,7 @@
 #   make run    everything above, then the whole platform in the background
 #   make stop   stop what make run started (data stays in var/)
 #   make test   gofmt, build+vet each module alone, every test
+#   make bench  every benchmark in one run; rewrites docs/BENCHMARKS.md
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
@@ -59,3 +60,9 @@ test: deps tools
 # Build outputs only; var/ (databases, secrets) is kept on purpose.
 clean:
 	rm -rf bin test-output
+
+# Every benchmark side by side in one run (about five minutes; it needs the
+# machine's cores to itself), then docs/BENCHMARKS.md from the results.
+.PHONY: bench
+bench: deps tools
+	scripts/bench.sh

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/migrate"
 )
@@ -59,6 +61,18 @@ func (s *Store) Ensure(ctx context.Context, id, username, email string, bootstra
 	if bootstrapAdmin {
 		role = identity.RoleAdmin
 	}
+	u, err := s.ensure(ctx, id, username, email, role)
+	// Two first requests of a new user race: the loser can trip the
+	// username index before the id conflict is seen. The row exists now,
+	// so once more takes the update path.
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		u, err = s.ensure(ctx, id, username, email, role)
+	}
+	return u, err
+}
+
+func (s *Store) ensure(ctx context.Context, id, username, email string, role identity.Role) (User, error) {
 	var u User
 	err := s.db.QueryRowContext(ctx, `
 INSERT INTO auth.users (id, username, email, role, last_login)
