@@ -30,6 +30,7 @@ type finalizers []func()
 // (a server span is started), the caller's identity and the deadline.
 func SubscriberBefore(ctx context.Context, m *nats.Msg) context.Context {
 	var fin finalizers
+	ctx = withHandling(ctx, m) // metrics.go: outcome slot, serving service
 	ctx = ExtractTrace(ctx, m.Header)
 	ctx, span := otel.Tracer(tracerName).Start(ctx, "nats.serve "+m.Subject,
 		trace.WithSpanKind(trace.SpanKindServer),
@@ -89,6 +90,7 @@ func StrictUnmarshal(data []byte, v any) error {
 
 // EncodeResponse replies with JSON and the version header.
 func EncodeResponse(ctx context.Context, reply string, nc *nats.Conn, response any) error {
+	recordOutcome(ctx, response)
 	if f, ok := response.(endpoint.Failer); ok && f.Failed() != nil {
 		span := trace.SpanFromContext(ctx)
 		span.SetStatus(codes.Error, f.Failed().Error())
@@ -143,7 +145,7 @@ func Serve(nc *nats.Conn, queue string, limit int, hs Handlers) ([]*nats.Subscri
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem }()
-				serve(m)
+				serveObserved(nc, subject, serve, m) // metrics.go
 			}()
 		})
 		if err != nil {

@@ -19,8 +19,10 @@ import (
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/lifecycle"
+	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/pkg/telemetry"
 	"github.com/dockeronline/platform/services/auth/account"
 	"github.com/dockeronline/platform/services/auth/admin"
 	"github.com/dockeronline/platform/services/auth/audit"
@@ -29,6 +31,8 @@ import (
 
 // Run serves until ctx ends, then drains NATS and closes the database.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	ctx = telemetry.WithService(ctx, "auth") // spans of background work name the service
+	reg := metrics.NewRegistry("auth")
 	db, err := sql.Open("postgres", cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
@@ -43,6 +47,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
+	defer bus.ObserveHandlers(nc, reg)() // every command handler's latency and outcome
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
@@ -78,6 +83,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	checks := health.Checks{"nats": health.NATS(nc), "postgres": store.Ping}
 	mux := health.Handler(checks)
+	reg.Mount(mux) // GET /metrics
 	mux.Handle(signup.Path, signup.Handler())
 
 	var g lifecycle.Group

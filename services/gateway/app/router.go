@@ -16,10 +16,13 @@ import (
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/health"
+	"github.com/dockeronline/platform/pkg/metrics"
+	"github.com/dockeronline/platform/pkg/telemetry"
 	"github.com/dockeronline/platform/services/gateway/admin"
 	"github.com/dockeronline/platform/services/gateway/api"
 	"github.com/dockeronline/platform/services/gateway/audit"
 	"github.com/dockeronline/platform/services/gateway/authn"
+	"github.com/dockeronline/platform/services/gateway/builds"
 	"github.com/dockeronline/platform/services/gateway/events"
 	"github.com/dockeronline/platform/services/gateway/httpx"
 	"github.com/dockeronline/platform/services/gateway/images"
@@ -27,6 +30,7 @@ import (
 	"github.com/dockeronline/platform/services/gateway/linkauth"
 	"github.com/dockeronline/platform/services/gateway/loginlimit"
 	"github.com/dockeronline/platform/services/gateway/logs"
+	"github.com/dockeronline/platform/services/gateway/stacks"
 	"github.com/dockeronline/platform/services/gateway/terminal"
 	"github.com/dockeronline/platform/services/gateway/web"
 )
@@ -42,11 +46,14 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 		return nil, err
 	}
 	r := chi.NewRouter()
+	reg := metrics.NewRegistry("gateway")
+	r.Use(reg.HTTPMiddleware(routePattern)) // outermost: counts the 500 of a recovered panic
 	r.Use(chimw.Recoverer, nameSpan)
 	hm := health.Handler(checks)
 	r.Handle("/healthz", hm)
 	r.Handle("/readyz", hm)
 	r.Get("/auth/link", linkauth.Handler(nc, cfg.Link, log))
+	r.Handle("/metrics", reg.Handler())
 	// Sign-ins are counted per address and identifier; repeated failures lock out (loginlimit).
 	r.Handle(KratosPrefix+"/*", loginlimit.New(loginlimit.Options{}).Wrap(http.StripPrefix(KratosPrefix, kratosProxy(kratosURL))))
 	auditor, err := audit.New(nc, log)
@@ -69,6 +76,10 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 		terminal.Routes(r, nc, termCfg, log)
 		logs.Routes(r, nc, log)
 		r.Group(func(r chi.Router) { jobs.Routes(r, nc, log); images.Routes(r, nc, log) })
+		r.Group(func(r chi.Router) {
+			builds.Routes(r, nc, log)
+			stacks.Routes(r, nc, stacks.Links{Domain: cfg.Web.AppsDomain, URLTemplate: cfg.Web.AppsURLTemplate}, log)
+		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			httpx.WriteError(w, apierr.NotFound("no API route %s %s", r.Method, r.URL.Path))
 		})
@@ -82,7 +93,7 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 		return nil, err
 	}
 	ui.Mount(r)
-	return otelhttp.NewHandler(r, "gateway"), nil
+	return telemetry.ServiceHandler("gateway", otelhttp.NewHandler(r, "gateway")), nil
 }
 
 // nameSpan names the request's span after the matched route pattern (known

@@ -11,8 +11,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dockeronline/platform/pkg/bus"
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/pkg/lifecycle"
+	"github.com/dockeronline/platform/pkg/metrics"
+	"github.com/dockeronline/platform/pkg/telemetry"
 	"github.com/dockeronline/platform/services/provisioner/internal/hostaccount"
 	"github.com/dockeronline/platform/services/provisioner/internal/provision"
 	"github.com/dockeronline/platform/services/provisioner/internal/sshclient"
@@ -23,6 +26,8 @@ import (
 // the event workers finish their messages, then NATS drains, then the SSH
 // connection and the database close.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	ctx = telemetry.WithService(ctx, "provisioner") // spans of background work name the service
+	reg := metrics.NewRegistry("provisioner")
 	deps := provision.Deps{Probe: func(context.Context) error { return nil }, Log: log}
 	if cfg.Enabled {
 		// A missing key or host key is a configuration error: fail now.
@@ -49,11 +54,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer st.Close()
 	deps.Store = st
+	reg.MustRegister(backlogCollector(st)) // metrics.go
 
 	nc, err := nats.Connect(cfg.NATSURL, nats.Name("provisioner"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
+	defer bus.ObserveHandlers(nc, reg)() // every command handler's latency and outcome
 	if deps.JS, err = jetstream.New(nc); err != nil {
 		nc.Close()
 		return fmt.Errorf("jetstream: %w", err)
@@ -78,7 +85,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	var g lifecycle.Group
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); return nil })
-	g.AddHTTP(&http.Server{Handler: health.Handler(checks), ReadHeaderTimeout: 10 * time.Second}, ln)
+	mux := health.Handler(checks)
+	reg.Mount(mux) // GET /metrics
+	g.AddHTTP(&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln)
 	addWorkers(ctx, &g, p, log) // before NATS: its interrupt waits for the workers
 	g.AddNATS(nc)
 	log.Info("provisioner serving", "http", ln.Addr().String(), "nats", cfg.NATSURL,

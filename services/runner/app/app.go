@@ -16,9 +16,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dockeronline/platform/pkg/bus"
+	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/pkg/lifecycle"
+	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/pkg/telemetry"
+	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/container"
 	"github.com/dockeronline/platform/services/runner/events"
 	"github.com/dockeronline/platform/services/runner/image"
@@ -26,6 +30,7 @@ import (
 	"github.com/dockeronline/platform/services/runner/network"
 	"github.com/dockeronline/platform/services/runner/policy"
 	"github.com/dockeronline/platform/services/runner/quota"
+	"github.com/dockeronline/platform/services/runner/stack"
 	"github.com/dockeronline/platform/services/runner/tenant"
 	"github.com/dockeronline/platform/services/runner/terminal"
 	"github.com/dockeronline/platform/services/runner/volume"
@@ -34,16 +39,20 @@ import (
 // Run serves until ctx ends (or a part fails), then shuts down in order:
 // stop taking commands, drain NATS, stop following events.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	ctx = telemetry.WithService(ctx, "runner") // spans of background work name the service
+	reg := metrics.NewRegistry("runner")
 	docker, err := client.New(client.FromEnv)
 	if err != nil {
 		return fmt.Errorf("docker client: %w", err)
 	}
 	defer docker.Close()
+	reg.MustRegister(dockerCollector(docker)) // metrics.go: containers and quota use per user
 
 	nc, err := nats.Connect(cfg.NATSURL, nats.Name("runner"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
+	defer bus.ObserveHandlers(nc, reg)() // every command handler's latency and outcome
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
@@ -66,6 +75,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	gate := quota.NewGate(store, docker)
 	pol := policy.New(cfg.Limits)
 
+	// Builds and stacks run as jobs that outlive their command; stop* ends
+	// them (failing their jobs) at shutdown.
+	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), stack.LoadOptions(config.FromOS())
+	buildOpts.Registries, stackOpts.Build.Registries = cfg.Images.Registries, cfg.Images.Registries
+	builds, stopBuilds := build.New(docker, js, pol, container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)), log, buildOpts)
+	stacks, stopStacks := stack.New(docker, js, pol, gate, log, stackOpts)
+
 	// Every runner command, feature by feature.
 	handlers := bus.Handlers{}
 	for _, hs := range []bus.Handlers{
@@ -74,6 +90,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		network.Handlers(network.MakeEndpoints(network.New(docker))),
 		quota.Handlers(quota.NewService(gate)),
 		tenant.Handlers(tenant.MakeEndpoints(tenant.Logging(log)(tenant.New(docker, log, forgetImageRefs(js))))),
+		build.Handlers(build.MakeEndpoints(build.Logging(log)(builds))),
+		stack.Handlers(stack.MakeEndpoints(stack.Logging(log)(stacks))),
 	} {
 		maps.Copy(handlers, hs)
 	}
@@ -98,10 +116,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	var g lifecycle.Group
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); return nil })
-	g.AddHTTP(&http.Server{Handler: health.Handler(checks), ReadHeaderTimeout: 10 * time.Second}, ln)
+	mux := health.Handler(checks)
+	reg.Mount(mux) // GET /metrics
+	g.AddHTTP(&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln)
 	g.AddNATS(nc)
 	g.AddContext(ctx, events.NewFollower(docker, js, log).Run)
-	g.AddContext(ctx, terminal.NewServer(docker, nc, log).Run)
+	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); stopBuilds(); stopStacks(); return nil })
+	term := terminal.NewServer(docker, nc, log)
+	reg.MustRegister(term.Collector())
+	g.AddContext(ctx, term.Run)
 	g.AddContext(ctx, logs.NewServer(docker, nc, log).Run)
 	g.AddContext(ctx, image.NewServer(docker, nc, js, log, cfg.Images).Run)
 	log.Info("runner serving", "http", ln.Addr().String(), "nats", cfg.NATSURL)

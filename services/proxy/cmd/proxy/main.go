@@ -18,6 +18,7 @@ import (
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/pkg/lifecycle"
 	"github.com/dockeronline/platform/pkg/logx"
+	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/telemetry"
 	"github.com/dockeronline/platform/services/proxy"
 )
@@ -61,6 +62,8 @@ func run() error {
 	if len(cfg.LinkSecret) == 0 {
 		log.Warn("LINK_SECRET is not set: private links answer 'not available' until it is")
 	}
+	reg := metrics.NewRegistry("proxy")
+	svc.Handler = proxy.Metered(svc.Handler, svc.Routes, cfg.AppsDomain, reg)
 
 	var g lifecycle.Group
 	g.AddSignals(ctx)
@@ -92,7 +95,9 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
-	g.AddHTTP(&http.Server{Handler: health.Handler(svc.Checks()), ReadHeaderTimeout: 5 * time.Second}, internal)
+	mux := health.Handler(svc.Checks())
+	reg.Mount(mux)
+	g.AddHTTP(&http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, internal)
 	log.Info("health on", "addr", internal.Addr().String())
 
 	return g.Run()

@@ -1,0 +1,215 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/client"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/services/runner/engine"
+	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/policy"
+)
+
+// Builder runs builds on the Docker engine with the classic builder: the
+// engine here (API 1.41, no buildx) offers BuildKit only through a client
+// session, and the classic builder's stream names each step, which is what
+// a failing build must show. Every build is judged by the policy engine
+// first (options, Dockerfile, the images it reads).
+type Builder struct {
+	docker     *client.Client
+	policy     *policy.Engine
+	registries []string
+}
+
+// NewBuilder returns a builder. registries, if set, are the only
+// registries base images may be pulled from (RUNNER_PULL_REGISTRIES).
+func NewBuilder(docker *client.Client, pol *policy.Engine, registries []string) *Builder {
+	return &Builder{docker: docker, policy: pol, registries: registries}
+}
+
+// Spec is one build.
+type Spec struct {
+	Caller  identity.Caller
+	Tag     string // "<username>/<name>:<tag>"
+	Context *Archive
+	// Dockerfile is the Dockerfile's path in Context; Inline, if set, is
+	// its text (added to the context under that path).
+	Dockerfile   string
+	Inline       string
+	Args         map[string]string
+	Target       string
+	NoCache      bool
+	Network      string
+	Entitlements []string
+	// Labels go on the image; the owner labels are always added.
+	Labels map[string]string
+}
+
+// Prepared is a judged build, ready to run.
+type Prepared struct {
+	tar  []byte
+	opts client.ImageBuildOptions
+	Tag  string
+}
+
+// Prepare judges spec and returns it ready to run: the Dockerfile parses,
+// everything it reads is allowed to the caller, and the options pass the
+// policy. Refusals name the rule.
+func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
+	c := spec.Caller
+	dfPath := spec.Dockerfile
+	if dfPath == "" {
+		dfPath = "Dockerfile"
+	}
+	if err := cleanPath("dockerfile_path", dfPath); err != nil {
+		return nil, err
+	}
+	dfPath = path.Clean(dfPath)
+	arch := spec.Context
+	if arch == nil {
+		arch = NewArchive()
+	}
+	extra := map[string][]byte{}
+	df := []byte(spec.Inline)
+	if spec.Inline != "" {
+		extra[dfPath] = df
+	} else {
+		var ok bool
+		if df, ok = arch.File(dfPath); !ok {
+			return nil, apierr.Invalid("the context has no Dockerfile at %q", dfPath)
+		}
+	}
+	refs, err := policy.CheckDockerfile(c, df, spec.Args)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Target != "" && !hasStage(refs.Stages, spec.Target) {
+		return nil, apierr.Invalid("target %q is not a stage of the Dockerfile (stages: %s)", spec.Target, strings.Join(named(refs.Stages), ", "))
+	}
+	// Nobody builds from or copies out of another user's image.
+	for _, img := range refs.Images {
+		if err := image.MayUse(ctx, b.docker, c, img); err != nil {
+			return nil, err
+		}
+		if err := AllowedRegistry(ctx, b.docker, b.registries, img); err != nil {
+			return nil, err
+		}
+	}
+	labels := map[string]string{}
+	for k, v := range spec.Labels {
+		labels[k] = v
+	}
+	labels[policy.LabelOwner] = c.UserID
+	labels[policy.LabelUsername] = c.Username
+	args := map[string]*string{}
+	for k, v := range spec.Args {
+		args[k] = &v
+	}
+	o := client.ImageBuildOptions{
+		Tags:        []string{spec.Tag},
+		Dockerfile:  dfPath,
+		BuildArgs:   args,
+		Target:      spec.Target,
+		NoCache:     spec.NoCache,
+		NetworkMode: spec.Network,
+		Labels:      labels,
+		Remove:      true, ForceRemove: true, // no intermediate containers left behind
+		Version: build.BuilderV1,
+	}
+	b.policy.ApplyBuild(&o)
+	if err := b.policy.AdmitBuild(c, &o, spec.Entitlements); err != nil {
+		return nil, err
+	}
+	tarball, err := arch.Tar(extra)
+	if err != nil {
+		return nil, apierr.New(apierr.CodeInternal, "could not prepare the build context: %v", err)
+	}
+	return &Prepared{tar: tarball, opts: o, Tag: spec.Tag}, nil
+}
+
+// Run runs a prepared build, reporting its output to log, and returns the
+// image id. A failed build is an *apierr.Error naming the failed step and
+// quoting Docker.
+func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, error) {
+	res, err := b.docker.ImageBuild(ctx, bytes.NewReader(p.tar), p.opts)
+	if err != nil {
+		return "", engine.FromDocker("build "+p.Tag, err)
+	}
+	defer res.Body.Close()
+	out := newOutput(log)
+	id, err := readBuild(res.Body, out)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", apierr.New(apierr.CodeTimeout, "the build of %s was stopped: %v", p.Tag, context.Cause(ctx))
+		}
+		if ae := apierr.From(err); ae.Code != apierr.CodeInternal || ae.Docker != "" {
+			return "", ae
+		}
+		return "", apierr.New(apierr.CodeUnavailable, "the build of %s was cut off: %v", p.Tag, err)
+	}
+	return id, nil
+}
+
+func hasStage(stages []string, target string) bool {
+	for _, s := range stages {
+		if s != "" && strings.EqualFold(s, target) {
+			return true
+		}
+	}
+	return false
+}
+
+func named(stages []string) []string {
+	var out []string
+	for _, s := range stages {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none named"}
+	}
+	return out
+}
+
+// cleanPath refuses a path that is absolute or leaves the context.
+func cleanPath(field, p string) error {
+	c := path.Clean(p)
+	if strings.HasPrefix(p, "/") || c == ".." || strings.HasPrefix(c, "../") || strings.Contains(p, `\`) {
+		return &apierr.Error{Code: apierr.CodePolicy, Rule: policy.RulePath,
+			Message: fmt.Sprintf("%s %q must be a path inside the context", field, p)}
+	}
+	return nil
+}
+
+// AllowedRegistry refuses an image that is not on the host and would be
+// pulled from a registry outside registries (when set): the engine pulls
+// for builds and stacks as it does for POST /images/pull.
+func AllowedRegistry(ctx context.Context, docker *client.Client, registries []string, ref string) error {
+	if len(registries) == 0 {
+		return nil
+	}
+	named, familiar, err := image.Parse(ref)
+	if err != nil {
+		return err
+	}
+	if _, err := docker.ImageInspect(ctx, familiar); err == nil {
+		return nil
+	}
+	domain := reference.Domain(named)
+	for _, r := range registries {
+		if r == domain {
+			return nil
+		}
+	}
+	return apierr.Policy(image.RuleRegistry, "image %q would be pulled from %s, which is not allowed here; allowed registries: %s",
+		familiar, domain, strings.Join(registries, ", "))
+}

@@ -1,0 +1,102 @@
+package stack
+
+import (
+	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/policy"
+)
+
+// EscapeCase is one compose file that tries to reach the host or another
+// user ("bob"), and the rule that must refuse it. The catalogue lives in the
+// package so the runner's test and the API-level test share it.
+type EscapeCase struct {
+	Name    string
+	Compose string
+	// Files are uploaded with the compose file (the project directory).
+	Files map[string]string
+	Rule  string
+}
+
+// escapeWeb is a harmless service the cases add their escape to.
+const escapeWeb = "services:\n  web:\n    image: busybox:latest\n"
+
+// EscapeCases is the catalogue: every compose-specific escape the policy
+// knows, the Docker socket in every form it can take in a compose file.
+func EscapeCases() []EscapeCase {
+	svc := func(name, extra, rule string) EscapeCase {
+		return EscapeCase{Name: name, Compose: escapeWeb + extra, Rule: rule}
+	}
+	built := func(name, extra, rule string) EscapeCase {
+		return EscapeCase{Name: name, Compose: "services:\n  web:\n" + extra, Rule: rule}
+	}
+	dockerfile := map[string]string{"Dockerfile": "FROM busybox:latest\n"}
+	return []EscapeCase{
+		svc("privileged", "    privileged: true\n", policy.RulePrivileged),
+		svc("cap_add SYS_ADMIN", "    cap_add: [SYS_ADMIN]\n", policy.RuleCapAdd),
+		svc("cap_add ALL", "    cap_add: [ALL]\n", policy.RuleCapAdd),
+		svc("devices", "    devices: [\"/dev/sda:/dev/sda\"]\n", policy.RuleDevices),
+		svc("gpus", "    gpus: all\n", policy.RuleDevices),
+		svc("device_cgroup_rules", "    device_cgroup_rules: [\"a *:* rwm\"]\n", policy.RuleDevices),
+		svc("network_mode host", "    network_mode: host\n", policy.RuleHostNS),
+		svc("network_mode of another user's container", "    network_mode: \"container:bob--web\"\n", policy.RuleNetwork),
+		svc("network_mode service:", "    network_mode: \"service:db\"\n  db:\n    image: busybox:latest\n", policy.RuleNetwork),
+		svc("network_mode bridge", "    network_mode: bridge\n", policy.RuleNetwork),
+		svc("another user's network", "    networks: [theirs]\nnetworks:\n  theirs:\n    external: true\n    name: bob--default\n", policy.RuleName),
+		svc("macvlan network", "    networks: [lan]\nnetworks:\n  lan:\n    driver: macvlan\n", policy.RuleNetwork),
+		svc("network on the host's subnet", "    networks: [lan]\nnetworks:\n  lan:\n    ipam:\n      config:\n        - subnet: 192.168.1.0/24\n", policy.RuleNetwork),
+		svc("network bridge name option", "    networks: [lan]\nnetworks:\n  lan:\n    driver_opts:\n      com.docker.network.bridge.name: docker0\n", policy.RuleNetwork),
+		svc("endpoint driver options", "    networks:\n      default:\n        driver_opts:\n          com.docker.network.endpoint.sysctls: net.ipv4.conf.IFNAME.forwarding=1\n", policy.RuleNetwork),
+		svc("pid host", "    pid: host\n", policy.RuleHostNS),
+		svc("pid of a service", "    pid: \"service:db\"\n  db:\n    image: busybox:latest\n", policy.RuleHostNS),
+		svc("ipc host", "    ipc: host\n", policy.RuleHostNS),
+		svc("uts host", "    uts: host\n", policy.RuleHostNS),
+		svc("userns host", "    userns_mode: host\n", policy.RuleHostNS),
+		svc("cgroup host", "    cgroup: host\n", policy.RuleHostNS),
+		svc("security_opt seccomp unconfined", "    security_opt: [\"seccomp=unconfined\"]\n", policy.RuleSecurityOpt),
+		svc("security_opt systempaths unconfined", "    security_opt: [\"systempaths=unconfined\"]\n", policy.RuleSecurityOpt),
+		svc("sysctls", "    sysctls:\n      net.ipv4.ip_forward: 1\n", policy.RuleSysctls),
+		svc("runtime", "    runtime: nvidia\n", policy.RuleRuntime),
+		svc("cgroup_parent", "    cgroup_parent: /\n", policy.RuleCgroup),
+		svc("oom_kill_disable", "    oom_kill_disable: true\n", policy.RuleCgroup),
+		svc("negative oom_score_adj", "    oom_score_adj: -1000\n", policy.RuleCgroup),
+		svc("bind mount, short syntax", "    volumes: [\"./data:/data\"]\n", policy.RuleBindMounts),
+		svc("bind mount of the host's root", "    volumes: [\"/:/host\"]\n", policy.RuleBindMounts),
+		svc("bind mount, long syntax", "    volumes:\n      - type: bind\n        source: /etc\n        target: /e\n", policy.RuleBindMounts),
+		svc("socket, short syntax", "    volumes: [\"/var/run/docker.sock:/var/run/docker.sock\"]\n", policy.RuleDockerSock),
+		svc("socket, long syntax", "    volumes:\n      - type: bind\n        source: /var/run/docker.sock\n        target: /s\n", policy.RuleDockerSock),
+		svc("socket's folder", "    volumes: [\"/run:/r:ro\"]\n", policy.RuleDockerSock),
+		svc("socket through a volume's device", "    volumes: [\"sock:/s\"]\nvolumes:\n  sock:\n    driver_opts:\n      type: none\n      o: bind\n      device: /var/run/docker.sock\n", policy.RuleDockerSock),
+		svc("host path through a volume's device", "    volumes: [\"etc:/e\"]\nvolumes:\n  etc:\n    driver_opts:\n      type: none\n      o: bind\n      device: /etc\n", policy.RuleBindMounts),
+		svc("third-party volume driver", "    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    driver: rexray\n", policy.RuleVolumes),
+		svc("another user's volume", "    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    external: true\n    name: bob--data\n", policy.RuleName),
+		svc("volumes_from another user", "    volumes_from: [\"container:bob--web\"]\n", policy.RuleVolumes),
+		svc("use_api_socket", "    use_api_socket: true\n", policy.RuleDockerSock),
+		svc("links to another user", "    external_links: [\"bob--db:db\"]\n", policy.RuleLinks),
+		svc("published ssh port", "    ports: [\"22:22\"]\n", policy.RulePublish),
+		svc("published random port", "    ports: [\"80\"]\n", policy.RulePublish),
+		svc("owner label", "    labels:\n      dockeronline.owner: u-bob\n", policy.RuleReservedLabel),
+		svc("compose project label", "    labels:\n      com.docker.compose.project: bob--shop\n", policy.RuleReservedLabel),
+		svc("privileged hook", "    post_start:\n      - command: id\n        privileged: true\n", policy.RulePrivileged),
+		svc("provider service", "    provider:\n      type: awesomecloud\n", policy.RuleComposeFeature),
+		{Name: "env_file", Compose: escapeWeb + "    env_file: [app.env]\n", Files: map[string]string{"app.env": "A=1\n"}, Rule: policy.RuleEnvFile},
+		svc("env_file of a host file", "    env_file: [/etc/shadow]\n", policy.RuleEnvFile),
+		svc("env_file of the socket", "    env_file: [/var/run/docker.sock]\n", policy.RuleDockerSock),
+		{Name: "label_file", Compose: escapeWeb + "    label_file: [app.labels]\n", Files: map[string]string{"app.labels": "a=1\n"}, Rule: policy.RuleHostFiles},
+		svc("config from a file", "    configs: [app]\nconfigs:\n  app:\n    file: ./app.conf\n", policy.RuleHostFiles),
+		svc("secret from a host file", "    secrets: [key]\nsecrets:\n  key:\n    file: /etc/shadow\n", policy.RuleHostFiles),
+		svc("secret from the socket", "    secrets: [key]\nsecrets:\n  key:\n    file: /var/run/docker.sock\n", policy.RuleDockerSock),
+		built("build context outside the upload", "    build: ../\n", policy.RuleUploadPaths),
+		built("build context on the host", "    build: /etc\n", policy.RuleUploadPaths),
+		{Name: "Dockerfile outside the upload", Compose: "services:\n  web:\n    build:\n      context: .\n      dockerfile: ../Dockerfile\n", Files: dockerfile, Rule: policy.RuleUploadPaths},
+		built("remote build context", "    build: https://github.com/example/app.git\n", policy.RuleRemoteSource),
+		{Name: "build network host", Compose: "services:\n  web:\n    build:\n      context: .\n      network: host\n", Files: dockerfile, Rule: policy.RuleHostNS},
+		{Name: "build ssh agent", Compose: "services:\n  web:\n    build:\n      context: .\n      ssh: [default]\n", Files: dockerfile, Rule: policy.RuleHostFiles},
+		{Name: "build tagged over a shared image", Compose: "services:\n  web:\n    image: busybox:latest\n    build: .\n", Files: dockerfile, Rule: image.RuleNamespace},
+		{Name: "Dockerfile ADD of a URL", Compose: "services:\n  web:\n    build: .\n", Files: map[string]string{"Dockerfile": "FROM busybox:latest\nADD http://127.0.0.1:4222/ /x\n"}, Rule: policy.RuleRemoteSource},
+		{Name: "Dockerfile COPY from outside", Compose: "services:\n  web:\n    build: .\n", Files: map[string]string{"Dockerfile": "FROM busybox:latest\nCOPY ../../etc/passwd /x\n"}, Rule: policy.RulePath},
+		{Name: "Dockerfile RUN --mount of a secret", Compose: "services:\n  web:\n    build: .\n", Files: map[string]string{"Dockerfile": "FROM busybox:latest\nRUN --mount=type=secret,id=k cat /run/secrets/k\n"}, Rule: policy.RulePath},
+		svc("extends a file outside the upload", "    extends:\n      file: ../x.yml\n      service: web\n", policy.RuleUploadPaths),
+		svc("extends a host file", "    extends:\n      file: /etc/compose.yml\n      service: web\n", policy.RuleUploadPaths),
+		svc("extends the socket", "    extends:\n      file: /var/run/docker.sock\n      service: web\n", policy.RuleDockerSock),
+		{Name: "include", Compose: "include: [other.yml]\n" + escapeWeb, Files: map[string]string{"other.yml": escapeWeb}, Rule: policy.RuleComposeFeature},
+	}
+}

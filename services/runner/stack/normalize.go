@@ -1,0 +1,270 @@
+package stack
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/compose/v5/pkg/api"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/services/runner/build"
+	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/policy"
+)
+
+// LinksNetwork is the key under which a stack's services with ports join
+// the user's own network ("<user>--default"): the web-link proxy reaches
+// containers there, as it reaches every container of the user.
+const LinksNetwork = "dockeronline-links"
+
+// reservedLabelPrefixes are label prefixes only the platform and Compose set.
+var reservedLabelPrefixes = []string{policy.LabelPrefix, "com.docker.compose."}
+
+// normalize puts a loaded project into tenant t's namespace, as stack
+// name, before the policy judges it:
+//   - the project is "<user>--<stack>"; networks become "<user>--<stack>-<key>"
+//     (or "<user>--<name>" for a name: given or an external network of
+//     the user), volumes likewise; containers "<user>--<stack>-<service>";
+//   - everything carries the owner labels;
+//   - every service gets the platform's limits where it set none (memory,
+//     CPUs, pids), bounded json-file logs and no-new-privileges, and a
+//     stop_grace_period of at most maxStop;
+//   - services with ports also join the user's network, for their web link;
+//   - built services are tagged in the user's image namespace.
+//
+// It refuses labels with reserved prefixes and names that do not fit.
+func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limits, maxStop time.Duration) error {
+	if err := names.ValidateObject("stack", stack); err != nil {
+		return apierr.Invalid("%v", err)
+	}
+	p.Name = names.Docker(t.Username, stack)
+	base := map[string]string{
+		policy.LabelOwner: t.UserID, policy.LabelUsername: t.Username, policy.LabelStack: stack,
+	}
+	withBase := func(l types.Labels, name string) types.Labels {
+		if l == nil {
+			l = types.Labels{}
+		}
+		for k, v := range base {
+			l[k] = v
+		}
+		l[policy.LabelName] = name
+		return l
+	}
+
+	for k, n := range p.Networks {
+		if err := reservedLabels("network "+strconv.Quote(k), n.Labels); err != nil {
+			return err
+		}
+		short, err := objectName("network", p.Name, stack, k, n.Name, bool(n.External))
+		if err != nil {
+			return err
+		}
+		n.Name = names.Docker(t.Username, short)
+		if !n.External {
+			n.Labels = withBase(n.Labels, short)
+		}
+		p.Networks[k] = n
+	}
+	for k, v := range p.Volumes {
+		if err := reservedLabels("volume "+strconv.Quote(k), v.Labels); err != nil {
+			return err
+		}
+		short, err := objectName("volume", p.Name, stack, k, v.Name, bool(v.External))
+		if err != nil {
+			return err
+		}
+		v.Name = names.Docker(t.Username, short)
+		if !v.External {
+			v.Labels = withBase(v.Labels, short)
+		}
+		p.Volumes[k] = v
+	}
+
+	links := false
+	for k, s := range p.Services {
+		if err := reservedLabels("service "+strconv.Quote(k), s.Labels); err != nil {
+			return err
+		}
+		name, err := containerName(stack, s)
+		if err != nil {
+			return err
+		}
+		if s.GetScale() <= 1 {
+			s.ContainerName = names.Docker(t.Username, name)
+		}
+		s.Labels = withBase(s.Labels, name)
+		s.Labels[policy.LabelLink] = "public"
+		// Compose's own labels, as its project loader sets them: Compose
+		// finds its containers by them.
+		s.CustomLabels = types.Labels{
+			api.ProjectLabel: p.Name, api.ServiceLabel: k, api.VersionLabel: api.ComposeVersion,
+			api.OneoffLabel: "False",
+		}
+		limits(&s, lim)
+		// A down must end within a command's time.
+		if s.StopGracePeriod != nil && time.Duration(*s.StopGracePeriod) > maxStop {
+			d := types.Duration(maxStop)
+			s.StopGracePeriod = &d
+		}
+		if (len(s.Ports) > 0 || len(s.Expose) > 0) && s.NetworkMode == "" && s.Net == "" {
+			if s.Networks == nil {
+				// No networks: listed means Compose's default, keep it.
+				s.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+			}
+			s.Networks[LinksNetwork] = nil
+			links = true
+		}
+		if s.Build != nil {
+			img, err := builtImage(t, stack, s)
+			if err != nil {
+				return err
+			}
+			s.Image = img
+		}
+		p.Services[k] = s
+	}
+	if links {
+		if p.Networks == nil {
+			p.Networks = types.Networks{}
+		}
+		if _, ok := p.Networks["default"]; !ok && needsDefault(p) {
+			p.Networks["default"] = types.NetworkConfig{Name: names.Docker(t.Username, stack+"-default"), Labels: withBase(nil, stack+"-default")}
+		}
+		p.Networks[LinksNetwork] = types.NetworkConfig{Name: names.Docker(t.Username, policy.DefaultNetwork), External: true}
+	}
+	return nil
+}
+
+// needsDefault reports whether a service lists Compose's default network.
+func needsDefault(p *types.Project) bool {
+	for _, s := range p.Services {
+		if _, ok := s.Networks["default"]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// objectName is the name the user knows a network or volume by: an
+// external one's own name (one of the user's); one named with name: that
+// name; otherwise "<stack>-<key>". compose-go names the unnamed ones
+// "<project>_<key>".
+func objectName(kind, project, stack, key, name string, external bool) (string, error) {
+	switch {
+	case external:
+		if err := names.ValidateObject(kind, name); err != nil {
+			return "", apierr.Policy(policy.RuleName, "external %s %q must be one of your %ss, by the name you gave it: %v", kind, name, kind, err)
+		}
+		return name, nil
+	case name != "" && name != project+"_"+key:
+		if err := names.ValidateObject(kind, name); err != nil {
+			return "", apierr.Invalid("%s %q: %v", kind, key, err)
+		}
+		return name, nil
+	}
+	short := stack + "-" + sanitize(key)
+	if err := names.ValidateObject(kind, short); err != nil {
+		return "", apierr.Invalid("%s %q of stack %q is named %q, which does not fit: %v", kind, key, stack, short, err)
+	}
+	return short, nil
+}
+
+// containerName is the platform name of a service's (first) container:
+// its container_name if set, else "<stack>-<service>". Replicas are
+// numbered by Compose: "<stack>-<service>-<n>".
+func containerName(stack string, s types.ServiceConfig) (string, error) {
+	if s.ContainerName != "" {
+		if err := names.ValidateObject("container", s.ContainerName); err != nil {
+			return "", apierr.Invalid("service %q: container_name: %v", s.Name, err)
+		}
+		return s.ContainerName, nil
+	}
+	name := stack + "-" + sanitize(s.Name)
+	check := name
+	if n := s.GetScale(); n > 1 {
+		if sanitize(s.Name) != s.Name {
+			return "", apierr.Invalid("service %q has replicas: its name must hold only lowercase letters, digits and '-'", s.Name)
+		}
+		check = name + "-" + strconv.Itoa(n)
+	}
+	if err := names.ValidateObject("container", check); err != nil {
+		return "", apierr.Invalid("service %q of stack %q makes container %q, which does not fit: %v", s.Name, stack, check, err)
+	}
+	return name, nil
+}
+
+// sanitize maps a Compose key to the platform's name alphabet.
+func sanitize(s string) string {
+	s = strings.ToLower(s)
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+func reservedLabels(what string, l types.Labels) error {
+	for k := range l {
+		for _, p := range reservedLabelPrefixes {
+			if strings.HasPrefix(strings.ToLower(k), p) {
+				return apierr.Policy(policy.RuleReservedLabel, "%s: label %q uses the reserved prefix %q", what, k, p)
+			}
+		}
+	}
+	return nil
+}
+
+// limits gives a service the platform's defaults where it set none, in the
+// fields Compose reads (service level and deploy.resources.limits).
+func limits(s *types.ServiceConfig, lim policy.Limits) {
+	mem, cpus, pids := policy.ComposeResources(*s)
+	if mem <= 0 {
+		mem = lim.DefaultMemoryMB << 20
+	}
+	if cpus <= 0 && s.CPUQuota <= 0 {
+		cpus = int64(lim.DefaultCPUs * 1e9)
+	}
+	if pids <= 0 || pids > lim.PidsLimit {
+		pids = lim.PidsLimit
+	}
+	s.MemLimit = types.UnitBytes(mem)
+	if s.MemSwapLimit == 0 {
+		s.MemSwapLimit = types.UnitBytes(mem)
+	}
+	s.CPUS = float32(float64(cpus) / 1e9)
+	s.PidsLimit = pids
+	if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
+		l := s.Deploy.Resources.Limits
+		l.MemoryBytes, l.NanoCPUs, l.Pids = types.UnitBytes(mem), types.NanoCPUs(s.CPUS), pids
+	}
+	s.Logging = &types.LoggingConfig{Driver: "json-file", Options: types.Options{"max-size": lim.LogMaxSize, "max-file": lim.LogMaxFiles}}
+	s.LogDriver, s.LogOpt = "", nil
+	for _, o := range s.SecurityOpt {
+		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
+			return
+		}
+	}
+	s.SecurityOpt = append(s.SecurityOpt, "no-new-privileges:true")
+}
+
+// builtImage is the tag of a service's built image: in the user's image
+// namespace, "<user>/<stack>-<service>:latest" unless image: names another
+// image of the user's namespace. Nobody tags over a shared image.
+func builtImage(t policy.Tenant, stack string, s types.ServiceConfig) (string, error) {
+	if s.Image == "" {
+		return build.Tag(t.Username, stack+"-"+sanitize(s.Name), "latest"), nil
+	}
+	named, ref, err := image.Parse(s.Image)
+	if err != nil {
+		return "", err
+	}
+	if image.Namespace(named) != t.Username {
+		return "", apierr.Policy(image.RuleNamespace, "service %q: a built image is tagged in your namespace: use image: %s/<name>[:tag], or leave image: out", s.Name, t.Username)
+	}
+	return ref, nil
+}

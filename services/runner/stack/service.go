@@ -1,0 +1,177 @@
+// Package stack is the runner's Compose stack service (go-kit layering:
+// service, endpoints, NATS transport, middleware): up (a job), down, list
+// and inspect of a user's stacks.
+//
+// A compose file is parsed and normalized with compose-go (load.go), put
+// into the user's namespace (normalize.go), judged by the policy engine —
+// every service, volume, network, config and secret (policy.Engine.Compose)
+// — and deployed with the official Compose SDK (compose.go), whose Docker
+// client is a guard (guard.go) that applies the tenancy rules and the
+// policy again to every object as it reaches Docker. Services with build:
+// are built first by the platform's builder (services/runner/build), from
+// the uploaded project only. A failed first up rolls back what it made.
+package stack
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/services/runner/build"
+	"github.com/dockeronline/platform/services/runner/engine"
+	"github.com/dockeronline/platform/services/runner/policy"
+	"github.com/dockeronline/platform/services/runner/quota"
+)
+
+// Service manages the caller's stacks.
+type Service interface {
+	Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarted, error)
+	Down(ctx context.Context, ref msg.StackRef) (msg.StackDownResult, error)
+	List(ctx context.Context, req msg.StackListRequest) (msg.StackList, error)
+	Get(ctx context.Context, ref msg.StackRef) (msg.Stack, error)
+}
+
+// Options tune stacks; zero values take the documented defaults.
+type Options struct {
+	// WorkDir is where project directories are unpacked (STACK_WORKDIR,
+	// the system's temporary directory).
+	WorkDir string
+	// UpTimeout bounds one up, builds included (STACK_UP_TIMEOUT, 30m).
+	UpTimeout time.Duration
+	// StopTimeout caps a service's stop_grace_period, how long its
+	// containers get to stop on down, restart and recreate
+	// (STACK_STOP_TIMEOUT, 10s, Docker's default grace period).
+	StopTimeout time.Duration
+	// Parallel bounds Compose's concurrent engine calls (STACK_PARALLEL, 4).
+	Parallel int
+	// Build bounds uploads (BUILD_MAX_CONTEXT_MB, BUILD_MAX_UNPACKED_MB).
+	Build build.Options
+}
+
+// LoadOptions reads the options from the environment.
+func LoadOptions(e *config.Env) Options {
+	return Options{
+		WorkDir:     e.String("STACK_WORKDIR", ""),
+		UpTimeout:   e.Duration("STACK_UP_TIMEOUT", 30*time.Minute),
+		StopTimeout: e.Duration("STACK_STOP_TIMEOUT", 10*time.Second),
+		Parallel:    e.Int("STACK_PARALLEL", 4),
+		Build:       build.LoadOptions(e),
+	}
+}
+
+func (o Options) withDefaults() Options {
+	if o.UpTimeout <= 0 {
+		o.UpTimeout = 30 * time.Minute
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 10 * time.Second
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 4
+	}
+	return o
+}
+
+// Limits of a request.
+const (
+	maxCompose = 512 << 10
+	maxEnv     = 200
+	maxEnvVal  = 32 << 10
+)
+
+var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+type service struct {
+	docker   *client.Client
+	js       jetstream.JetStream
+	policy   *policy.Engine
+	quota    *quota.Gate
+	builder  *build.Builder
+	networks *engine.Networks
+	log      *slog.Logger
+	opts     Options
+	// configDir is the Docker CLI configuration the Compose SDK reads: an
+	// empty folder of the runner's (see composeFor).
+	configDir string
+
+	base   context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	jobs   sync.WaitGroup
+	locks  sync.Map // "<owner>/<stack>" → *sync.Mutex: one up or down of a stack at a time
+}
+
+// New returns the stack service and a stop function that cancels running
+// ups and waits until their jobs have recorded the end.
+func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, gate *quota.Gate, log *slog.Logger, opts Options) (Service, func()) {
+	base, cancel := context.WithCancel(context.Background())
+	s := &service{docker: docker, js: js, policy: pol, quota: gate, builder: build.NewBuilder(docker, pol, opts.Build.Registries),
+		networks: engine.NewNetworks(docker), log: log, opts: opts.withDefaults(), base: base, cancel: cancel}
+	dir, err := os.MkdirTemp(opts.WorkDir, "compose-config-")
+	if err != nil {
+		log.Error("stacks: no folder for Compose's configuration; using a fixed path", "err", err)
+		dir = filepath.Join(os.TempDir(), "dockeronline-compose-config")
+	}
+	s.configDir = dir
+	return s, func() { s.stop(); _ = os.RemoveAll(dir) }
+}
+
+func (s *service) stop() {
+	s.mu.Lock()
+	s.cancel()
+	s.mu.Unlock()
+	s.jobs.Wait()
+}
+
+func (s *service) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base.Err() != nil {
+		return false
+	}
+	s.jobs.Add(1)
+	return true
+}
+
+// lock serialises ups and downs of one stack on this runner.
+func (s *service) lock(owner, stack string) func() {
+	m, _ := s.locks.LoadOrStore(owner+"/"+stack, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+func validateUp(req msg.StackUpRequest) error {
+	if err := names.ValidateObject("stack", req.Name); err != nil {
+		return apierr.Invalid("%v", err)
+	}
+	if req.Compose == "" {
+		return apierr.Invalid("compose is required: the compose file's YAML")
+	}
+	if len(req.Compose) > maxCompose {
+		return apierr.Invalid("the compose file is larger than %d KB", maxCompose>>10)
+	}
+	if len(req.Env) > maxEnv {
+		return apierr.Invalid("at most %d env variables", maxEnv)
+	}
+	for k, v := range req.Env {
+		if !envKeyRE.MatchString(k) {
+			return apierr.Invalid("env variable %q is not a valid name", k)
+		}
+		if len(v) > maxEnvVal {
+			return apierr.Invalid("env variable %s is longer than %d bytes", k, maxEnvVal)
+		}
+	}
+	return nil
+}
