@@ -11,6 +11,7 @@ type Endpoints struct {
 	ListUsers, CreateUser, DeleteUser, DisableUser, EnableUser endpoint.Endpoint
 	SetRole, SetQuota, Audit                                   endpoint.Endpoint
 	Containers, Volumes, Images                                endpoint.Endpoint
+	RetryLinuxAccount                                          endpoint.Endpoint
 }
 
 // MakeEndpoints wraps s.
@@ -30,6 +31,8 @@ func MakeEndpoints(s Service) Endpoints {
 		Containers:  none(func(ctx context.Context) (any, error) { return s.Containers(ctx) }),
 		Volumes:     none(func(ctx context.Context) (any, error) { return s.Volumes(ctx) }),
 		Images:      none(func(ctx context.Context) (any, error) { return s.Images(ctx) }),
+
+		RetryLinuxAccount: typed(s.RetryLinuxAccount),
 	}
 }
 

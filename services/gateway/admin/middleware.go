@@ -63,3 +63,8 @@ func (l logging) SetQuota(ctx context.Context, req msg.QuotaSetRequest) (u msg.U
 	defer func(t time.Time) { l.done(ctx, "user.quota", req.UserID, t, err) }(time.Now())
 	return l.Service.SetQuota(ctx, req)
 }
+
+func (l logging) RetryLinuxAccount(ctx context.Context, req msg.UserRef) (a msg.LinuxAccount, err error) {
+	defer func(t time.Time) { l.done(ctx, "user.linux-account.retry", req.UserID, t, err) }(time.Now())
+	return l.Service.RetryLinuxAccount(ctx, req)
+}

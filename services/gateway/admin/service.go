@@ -72,6 +72,8 @@ type Service interface {
 	Containers(ctx context.Context) (msg.ContainerList, error)
 	Volumes(ctx context.Context) (msg.VolumeList, error)
 	Images(ctx context.Context) (msg.ImageList, error)
+	// RetryLinuxAccount runs a user's last provisioning operation again.
+	RetryLinuxAccount(ctx context.Context, req msg.UserRef) (msg.LinuxAccount, error)
 }
 
 type service struct{ nc *nats.Conn }
@@ -205,4 +207,8 @@ func (s *service) Volumes(ctx context.Context) (msg.VolumeList, error) {
 
 func (s *service) Images(ctx context.Context) (msg.ImageList, error) {
 	return runner[msg.ImageList](ctx, s.nc, subjects.ImageList, msg.ImageListRequest{All: true})
+}
+
+func (s *service) RetryLinuxAccount(ctx context.Context, req msg.UserRef) (msg.LinuxAccount, error) {
+	return bus.Request[msg.LinuxAccount](ctx, s.nc, subjects.ProvisionerRetry, msg.ProvisionRetryRequest{UserID: req.UserID})
 }

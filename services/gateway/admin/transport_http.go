@@ -60,6 +60,7 @@ func routes(e Endpoints) []struct {
 		{Route{http.MethodPost, "/users/{id}/enable"}, server(e.EnableUser, decodeRef, ok)},
 		{Route{http.MethodPut, "/users/{id}/role"}, server(e.SetRole, decodeRole, ok)},
 		{Route{http.MethodPut, "/users/{id}/quota"}, server(e.SetQuota, decodeQuota, ok)},
+		{Route{http.MethodPost, "/users/{id}/linux-account/retry"}, server(e.RetryLinuxAccount, decodeRef, ok)},
 		{Route{http.MethodGet, "/audit"}, server(e.Audit, decodeAudit, ok)},
 		{Route{http.MethodGet, "/containers"}, server(e.Containers, decodeNone, ok)},
 		{Route{http.MethodGet, "/volumes"}, server(e.Volumes, decodeNone, ok)},

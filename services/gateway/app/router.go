@@ -41,6 +41,16 @@ const KratosPrefix = "/.ory/kratos/public"
 // Router builds the gateway's whole HTTP surface. Each feature mounts its
 // own routes here, in one place, so the surface is readable at a glance.
 func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (http.Handler, error) {
+	r, err := Routes(cfg, nc, checks, log)
+	if err != nil {
+		return nil, err
+	}
+	return telemetry.ServiceHandler("gateway", otelhttp.NewHandler(r, "gateway")), nil
+}
+
+// Routes is the gateway's route tree before tracing wraps it; the OpenAPI
+// test walks it.
+func Routes(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (*chi.Mux, error) {
 	kratosURL, err := url.Parse(cfg.KratosPublicURL)
 	if err != nil {
 		return nil, err
@@ -93,7 +103,7 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 		return nil, err
 	}
 	ui.Mount(r)
-	return telemetry.ServiceHandler("gateway", otelhttp.NewHandler(r, "gateway")), nil
+	return r, nil
 }
 
 // nameSpan names the request's span after the matched route pattern (known

@@ -103,6 +103,36 @@ func IPOn(in container.InspectResponse, netName string) netip.Addr {
 	return netip.Addr{}
 }
 
+// OwnerIP is the address the proxy reaches a container at: on the network
+// it was created on when that is one of its owner's, else on any network of
+// its owner's (a stack's own network, say), preferring their default one.
+func OwnerIP(in container.InspectResponse) netip.Addr {
+	if in.Config == nil || in.NetworkSettings == nil {
+		return netip.Addr{}
+	}
+	user := in.Config.Labels[policy.LabelUsername]
+	candidates := []string{}
+	if in.HostConfig != nil {
+		candidates = append(candidates, string(in.HostConfig.NetworkMode))
+	}
+	candidates = append(candidates, UserNetwork(in.Config.Labels))
+	nets := make([]string, 0, len(in.NetworkSettings.Networks))
+	for n := range in.NetworkSettings.Networks {
+		nets = append(nets, n)
+	}
+	sort.Strings(nets)
+	candidates = append(candidates, nets...)
+	for _, n := range candidates {
+		if u, _, ok := names.SplitDocker(n); !ok || u != user {
+			continue
+		}
+		if ip := IPOn(in, n); ip.IsValid() {
+			return ip
+		}
+	}
+	return netip.Addr{}
+}
+
 // UserNetwork is the name of the owner's default network for a container.
 func UserNetwork(labels map[string]string) string {
 	return names.Docker(labels[policy.LabelUsername], policy.DefaultNetwork)

@@ -189,7 +189,7 @@ func fill(ev *msg.ContainerEvent, in engineInspect) {
 	}
 	if in.Config != nil {
 		ev.PrivateLink = in.Config.Labels[policy.LabelLink] == "private"
-		if ip := engine.IPOn(in, engine.UserNetwork(in.Config.Labels)); ip.IsValid() {
+		if ip := engine.OwnerIP(in); ip.IsValid() {
 			ev.IP = ip.String()
 		}
 	}

@@ -40,8 +40,14 @@ func TestFollowerPublishesChangesMadeOutsideThePlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := runnertest.NewUser(t, cli, identity.RoleUser)
-	got := make(chan *nats.Msg, 256)
-	if _, err := nc.ChanSubscribe(subjects.EventsAll, got); err != nil {
+	// The engine is shared: a resync re-publishes every platform container
+	// on it, possibly thousands, so the test's queue must hold them all.
+	got := make(chan *nats.Msg, 1<<16)
+	sub, err := nc.Subscribe(subjects.EventsAll, func(m *nats.Msg) { got <- m })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
 		t.Fatal(err)
 	}
 	startFollower := func() context.CancelFunc {

@@ -227,6 +227,8 @@ func checkMisc(_ Tenant, h *container.HostConfig) error {
 		return rule(apierr.CodePolicy, RuleCgroup, "cgroup overrides are not allowed")
 	case h.OomKillDisable != nil && *h.OomKillDisable:
 		return rule(apierr.CodePolicy, RuleCgroup, "disabling the OOM killer is not allowed")
+	case h.OomScoreAdj < 0:
+		return rule(apierr.CodePolicy, RuleCgroup, "a negative OOM score would make the host kill others first")
 	case len(h.Links) > 0:
 		return rule(apierr.CodePolicy, RuleLinks, "legacy links are not allowed: containers on your network reach each other by name")
 	}

@@ -81,8 +81,8 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 	}
 	all := map[string]string{}
 	for k, v := range spec.Labels {
-		if strings.HasPrefix(strings.ToLower(k), LabelPrefix) {
-			return nil, rule(apierr.CodePolicy, RuleReservedLabel, "label %q uses the reserved prefix %q", k, LabelPrefix)
+		if p := ReservedPrefix(k); p != "" {
+			return nil, rule(apierr.CodePolicy, RuleReservedLabel, "label %q uses the reserved prefix %q", k, p)
 		}
 		all[k] = v
 	}
@@ -206,6 +206,22 @@ func (e *Engine) resources(memMB int64, cpus float64) (int64, int64, error) {
 		return 0, 0, rule(apierr.CodeInvalid, RuleCPU, "CPU limit %g must be between 0.01 and %g", cpus, e.Limits.MaxCPUs)
 	}
 	return memMB << 20, int64(cpus * 1e9), nil
+}
+
+// reservedPrefixes are label namespaces users may not write: the platform's
+// own (tenancy) and Compose's (a forged project label would make Compose
+// treat the container as part of another stack).
+var reservedPrefixes = []string{LabelPrefix, "com.docker.compose."}
+
+// ReservedPrefix is the reserved namespace label falls in, or "".
+func ReservedPrefix(label string) string {
+	l := strings.ToLower(label)
+	for _, p := range reservedPrefixes {
+		if strings.HasPrefix(l, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // rawHostConfig decodes the user's raw HostConfig strictly: an unknown or

@@ -86,6 +86,7 @@ func EscapeCases() []EscapeCase {
 		hc("other runtime", `{"Runtime":"nvidia"}`, RuleRuntime),
 		hc("cgroup parent", `{"CgroupParent":"/"}`, RuleCgroup),
 		hc("oom killer off", `{"OomKillDisable":true}`, RuleCgroup),
+		hc("negative oom score", `{"OomScoreAdj":-1000}`, RuleCgroup),
 		hc("memory above max", `{"Memory":1099511627776}`, RuleMemory),
 		hc("misspelt field", `{"Priviliged":true}`, RuleHostConfig),
 		{Name: "publish outside range", Mutate: func(s *msg.ContainerSpec) { s.Ports = []msg.PortSpec{{Container: 22, Publish: 22}} }, Rule: RulePublish},
@@ -94,6 +95,9 @@ func EscapeCases() []EscapeCase {
 		{Name: "volume name of another user", Mutate: func(s *msg.ContainerSpec) { s.Volumes = []msg.VolumeMount{{Volume: "bob--data", Target: "/d"}} }, Rule: RuleName},
 		{Name: "network of another user by name", Mutate: func(s *msg.ContainerSpec) { s.Network = "bob--default" }, Rule: RuleName},
 		{Name: "reserved owner label", Mutate: func(s *msg.ContainerSpec) { s.Labels = map[string]string{"dockeronline.owner": "u-bob"} }, Rule: RuleReservedLabel},
+		{Name: "forged compose project label", Mutate: func(s *msg.ContainerSpec) {
+			s.Labels = map[string]string{"com.docker.compose.project": "bob--shop"}
+		}, Rule: RuleReservedLabel},
 		{Name: "working dir with ..", Mutate: func(s *msg.ContainerSpec) { s.WorkingDir = "/../../" }, Rule: RulePath},
 	}
 }

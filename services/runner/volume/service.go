@@ -67,8 +67,8 @@ func (s *service) Create(ctx context.Context, req msg.VolumeCreate) (msg.Volume,
 		return msg.Volume{}, apierr.Invalid("%v", err)
 	}
 	for k := range req.Labels {
-		if strings.HasPrefix(strings.ToLower(k), policy.LabelPrefix) {
-			return msg.Volume{}, apierr.Policy(policy.RuleReservedLabel, "label %q uses the reserved prefix %q", k, policy.LabelPrefix)
+		if p := policy.ReservedPrefix(k); p != "" {
+			return msg.Volume{}, apierr.Policy(policy.RuleReservedLabel, "label %q uses the reserved prefix %q", k, p)
 		}
 	}
 	t := access.Tenant(c)
