@@ -128,13 +128,13 @@ func (s *stream) read(ctx context.Context, out chan<- msg.LogChunk) error {
 	var pos position
 	writers := map[byte]io.Writer{1: w(msg.Stdout), 2: w(msg.Stderr)}
 	for failures := 0; ; failures++ {
-		before := pos
+		before := pos.progress()
 		err := quiet(ctx, readFrames(s.rc, writers, &pos))
 		s.rc.Close()
 		if err == nil || !s.opts.Follow {
 			return err
 		}
-		if pos != before {
+		if pos.progress() != before {
 			failures = 0
 		}
 		if failures >= maxResumes {
@@ -180,7 +180,21 @@ type position struct {
 	atLast    int
 	lineEnded bool
 	skip      int
+	// lastStream and lastBody are the last message sent: only an exact
+	// repeat of it counts as Docker's follower repeating a line. Two
+	// different messages may share a timestamp (stdout and stderr written
+	// in the same instant) and both must get through.
+	lastStream byte
+	lastBody   []byte
 }
+
+// mark is the comparable part of a position: whether reading got anywhere.
+type mark struct {
+	last   time.Time
+	atLast int
+}
+
+func (p *position) progress() mark { return mark{p.last, p.atLast} }
 
 // readFrames reads Docker's multiplexed stream: frames of an 8-byte header
 // (stream 1 stdout, 2 stderr, 3 Docker's own error; 3 zero bytes; the
@@ -220,10 +234,10 @@ func readFrames(r io.Reader, writers map[byte]io.Writer, pos *position) error {
 				case ts.Equal(pos.last) && pos.skip > 0:
 					pos.skip--
 					continue
-				case ts.Equal(pos.last) && pos.lineEnded:
-					// Pieces of one long line share its time; a whole message
-					// again at the same time is Docker's follower repeating
-					// the last line across a rotation.
+				case ts.Equal(pos.last) && pos.lineEnded && hdr[0] == pos.lastStream && bytes.Equal(body, pos.lastBody):
+					// Pieces of one long line share its time; the very same
+					// message again at the same time is Docker's follower
+					// repeating the last line across a rotation.
 					continue
 				case ts.Equal(pos.last):
 					pos.atLast++
@@ -231,6 +245,7 @@ func readFrames(r io.Reader, writers map[byte]io.Writer, pos *position) error {
 					pos.last, pos.atLast, pos.skip = ts, 1, 0
 				}
 				pos.lineEnded = bytes.HasSuffix(body, []byte("\n"))
+				pos.lastStream, pos.lastBody = hdr[0], append(pos.lastBody[:0], body...)
 			}
 		}
 		if _, err := w.Write(body); err != nil {
