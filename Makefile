@@ -7,6 +7,7 @@
 #   make stop   stop what make run started (data stays in var/)
 #   make test   gofmt, build+vet each module alone, every test
 #   make bench  every benchmark in one run; rewrites docs/BENCHMARKS.md
+#   make images the five services' container images (docker build)
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
@@ -66,3 +67,9 @@ clean:
 .PHONY: bench
 bench: deps tools
 	scripts/bench.sh
+
+# The services' images, built with this machine's engine from the repo's
+# Dockerfile (see deploy/README.md for the builder image).
+.PHONY: images
+images:
+	scripts/images.sh

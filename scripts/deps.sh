@@ -8,8 +8,9 @@ set -euo pipefail
 # static busybox baked into test images (no registry here); openssh-server:
 # a real sshd for the provisioner's tests; chromium: browser tests; wrk: load
 # tests; nginx: front proxy tests; curl: health checks in scripts/run.sh;
-# node-xterm: xterm.js for the browser terminal (served by the gateway).
-packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx curl)
+# node-xterm: xterm.js for the browser terminal (served by the gateway);
+# prometheus: promtool, which checks the deployment's rules and queries.
+packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx curl prometheus)
 
 missing=()
 for p in "${packages[@]}"; do
