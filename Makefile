@@ -8,6 +8,7 @@
 #   make test   gofmt, build+vet each module alone, every test
 #   make bench  every benchmark in one run; rewrites docs/BENCHMARKS.md
 #   make images the five services' container images (docker build)
+#   make test-faults  the whole fault suite, abuse and scale tests (docs/FAULTS.md)
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
@@ -67,6 +68,17 @@ clean:
 .PHONY: bench
 bench: deps tools
 	scripts/bench.sh
+
+# The whole fault suite, the abuse tests and the 1,000-container scale test
+# (docs/FAULTS.md): each service killed with SIGKILL mid-work, NATS and
+# Postgres restarted, the runner cut off from Docker. About 16 minutes on
+# 2 cores; `make test` runs a bounded form (FAULTS unset). Service logs are
+# kept in test-output/faults/, measurements end test-output/faults-full.log.
+.PHONY: test-faults
+test-faults: deps tools
+	mkdir -p test-output/faults
+	cd faults && FAULTS=full FAULTS_LOG_DIR=$(CURDIR)/test-output/faults KRATOS_BIN=$(CURDIR)/bin/kratos \
+		go test -count=1 -timeout 90m -v ./... 2>&1 | tee $(CURDIR)/test-output/faults-full.log
 
 # The services' images, built with this machine's engine from the repo's
 # Dockerfile (see deploy/README.md for the builder image).

@@ -48,6 +48,7 @@ done
 
 passed=0 fails=0 skipped=0
 for m in "${modules[@]}"; do
+	[[ $m == faults ]] && continue # its own stage below
 	echo "== go test $m"
 	if ! has_packages "$m"; then record PASS "test $m (no packages yet)"; continue; fi
 	log=$OUT/$(echo "$m" | tr / _).log
@@ -60,6 +61,19 @@ for m in "${modules[@]}"; do
 	skipped=$((skipped + $(grep -c -E '^\s*--- SKIP' "$log")))
 	if [[ $status -eq 0 ]]; then record PASS "test $m"; else record FAIL "test $m (log: ${log#"$ROOT"/})"; fi
 done
+
+# The fault suite's bounded form (docs/FAULTS.md; make test-faults runs it all).
+if [[ -d faults ]]; then
+	echo "== fault suite, bounded (faults/)"
+	log=$OUT/faults.log
+	FAULTS_LOG_DIR=$OUT/faults go test -count=1 -timeout 15m -v ./faults/... 2>&1 | tee "$log" |
+		grep --line-buffered -E '^\s*(--- |ok|FAIL|panic)|measured:|checked:'
+	status=${PIPESTATUS[0]}
+	passed=$((passed + $(grep -c -E '^\s*--- PASS' "$log")))
+	fails=$((fails + $(grep -c -E '^\s*--- FAIL' "$log")))
+	sed -n '/== fault suite measurements/,/^$/p' "$log"
+	if [[ $status -eq 0 ]]; then record PASS "faults (bounded)"; else record FAIL "faults (bounded) (log: test-output/faults.log)"; fi
+fi
 
 # Fuzz targets run for a bounded time each (FUZZTIME, default 10s): long
 # enough to catch regressions of the invariants they check, short enough

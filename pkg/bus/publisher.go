@@ -59,6 +59,13 @@ func (p *Publisher[Resp]) Do(ctx context.Context, request any) (msg.Reply[Resp],
 			attribute.String("messaging.destination.name", p.subject)))
 	defer span.End()
 
+	// While the connection is down, a request would sit in the reconnect
+	// buffer until its deadline: say so at once instead.
+	if st := p.nc.Status(); st != nats.CONNECTED && st != nats.DRAINING_PUBS {
+		err := apierr.New(apierr.CodeUnavailable, "the message bus is not connected (%s); try again shortly", st)
+		span.SetStatus(codes.Error, err.Error())
+		return reply, err
+	}
 	body, err := json.Marshal(request)
 	if err != nil {
 		return reply, fmt.Errorf("encode %s request: %w", p.subject, err)

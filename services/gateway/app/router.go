@@ -30,6 +30,7 @@ import (
 	"github.com/dockeronline/platform/services/gateway/linkauth"
 	"github.com/dockeronline/platform/services/gateway/loginlimit"
 	"github.com/dockeronline/platform/services/gateway/logs"
+	"github.com/dockeronline/platform/services/gateway/ratelimit"
 	"github.com/dockeronline/platform/services/gateway/stacks"
 	"github.com/dockeronline/platform/services/gateway/terminal"
 	"github.com/dockeronline/platform/services/gateway/web"
@@ -79,6 +80,7 @@ func Routes(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 		// carry; API clients with bearer tokens send no Sec-Fetch-Site.
 		r.Use(http.NewCrossOriginProtection().Handler)
 		r.Use(authn.Middleware(nc))
+		r.Use(ratelimit.FromEnv())
 		r.Use(auditor.Middleware) // every state-changing call, after authentication
 		r.Route("/admin", func(r chi.Router) { admin.Routes(r, admin.MakeEndpoints(admin.Logging(log)(admin.New(nc)))) })
 		api.Routes(r, api.MakeEndpoints(svc))

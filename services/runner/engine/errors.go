@@ -32,6 +32,9 @@ func FromDocker(what string, err error) error {
 	text := DockerText(err)
 	var e *apierr.Error
 	switch {
+	case strings.Contains(text, "available, non-overlapping") && strings.Contains(text, "address pool"):
+		// Docker calls this "not found"; it is the host being full.
+		e = apierr.New(apierr.CodeUnavailable, "the Docker host has no address space left for another network (an admin can widen Docker's default-address-pools), could not %s", what)
 	case errors.Is(err, context.DeadlineExceeded):
 		e = apierr.New(apierr.CodeTimeout, "Docker did not answer in time to %s", what)
 	case client.IsErrConnectionFailed(err):
