@@ -34,3 +34,15 @@ type Volume struct {
 type VolumeList struct {
 	Volumes []Volume `json:"volumes"`
 }
+
+// VolumeEvent is the payload of evt.volume.<action> (create, destroy, …),
+// published by the runner from Docker's event stream.
+type VolumeEvent struct {
+	EventID    string    `json:"event_id"`
+	Action     string    `json:"action"`
+	Name       string    `json:"name"`
+	DockerName string    `json:"docker_name"`
+	Owner      string    `json:"owner"`
+	Username   string    `json:"username"`
+	Time       time.Time `json:"time"`
+}

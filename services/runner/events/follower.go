@@ -1,5 +1,6 @@
 // Package events follows the Docker engine's event stream and publishes
-// every change to a platform container on JetStream (evt.container.<action>),
+// every change to a platform container (evt.container.<action>) and volume
+// (evt.volume.<action>) on JetStream,
 // so changes made outside the platform (a crash, an OOM kill, a CLI user on
 // the host) are seen by the proxy, the UI and anyone else. After a gap in
 // the stream (start, reconnect) it re-publishes the state of every platform
@@ -45,6 +46,8 @@ type Follower struct {
 	docker *client.Client
 	js     jetstream.JetStream
 	log    *slog.Logger
+	// volumes remembers volume owners for volume events, which carry none.
+	volumes volumeOwners
 	// Ready, if set, is called each time the follower is subscribed and has
 	// re-published the current state.
 	Ready func()
@@ -84,6 +87,10 @@ func (f *Follower) follow(ctx context.Context) error {
 	res := f.docker.Events(ctx, client.EventsListOptions{Filters: make(client.Filters).
 		Add("type", string(events.ContainerEventType), string(events.NetworkEventType)).
 		Add("label", policy.LabelOwner)})
+	vres := f.volumeEvents(ctx)
+	if err := f.learnVolumes(ctx); err != nil {
+		return err
+	}
 	if err := f.resync(ctx); err != nil {
 		return err
 	}
@@ -96,9 +103,18 @@ func (f *Follower) follow(ctx context.Context) error {
 			if err := f.handle(ctx, m); err != nil {
 				return err
 			}
+		case m := <-vres.Messages:
+			if err := f.handleVolume(ctx, m); err != nil {
+				return err
+			}
 		case err := <-res.Err:
 			if err == nil {
 				return fmt.Errorf("docker event stream closed")
+			}
+			return err
+		case err := <-vres.Err:
+			if err == nil {
+				return fmt.Errorf("docker volume event stream closed")
 			}
 			return err
 		}

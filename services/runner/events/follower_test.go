@@ -102,6 +102,39 @@ func TestFollowerPublishesChangesMadeOutsideThePlatform(t *testing.T) {
 	if d := waitEvent(t, got, "evt.container.destroy", res.ID); d.Owner != u.UserID || d.Name != "outside" {
 		t.Fatalf("destroy event %+v", d)
 	}
+
+	// Volumes: Docker's volume events carry no labels; the follower still
+	// names the owner, on create and on destroy.
+	vname := u.Username + "--data"
+	if _, err := cli.VolumeCreate(context.Background(), client.VolumeCreateOptions{Name: vname,
+		Labels: map[string]string{policy.LabelOwner: u.UserID, policy.LabelUsername: u.Username, policy.LabelName: "data"}}); err != nil {
+		t.Fatal(err)
+	}
+	if v := waitVolume(t, got, "evt.volume.create", vname); v.Owner != u.UserID || v.Name != "data" {
+		t.Fatalf("volume create event %+v", v)
+	}
+	if _, err := cli.VolumeRemove(context.Background(), vname, client.VolumeRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if v := waitVolume(t, got, "evt.volume.destroy", vname); v.Owner != u.UserID {
+		t.Fatalf("volume destroy event %+v", v)
+	}
+}
+
+func waitVolume(t *testing.T, ch chan *nats.Msg, subject, dockerName string) msg.VolumeEvent {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m := <-ch:
+			var ev msg.VolumeEvent
+			if m.Subject == subject && json.Unmarshal(m.Data, &ev) == nil && ev.DockerName == dockerName {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no %s for %s", subject, dockerName)
+		}
+	}
 }
 
 func waitEvent(t *testing.T, ch chan *nats.Msg, subject, id string) msg.ContainerEvent {
