@@ -156,6 +156,7 @@ var flashes = map[string]string{
 	"volume-created": "Volume %s was created.",
 	"volume-removed": "Volume %s was deleted.",
 	"image-removed":  "Image %s was removed.",
+	"stack-down":     "Stack %s was taken down.",
 	"image-unlisted": "Image %s was removed from your list; other users still use it, so it stays on the host.",
 }
 

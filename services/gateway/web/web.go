@@ -20,7 +20,9 @@ import (
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/services/gateway/admin"
 	"github.com/dockeronline/platform/services/gateway/api"
+	"github.com/dockeronline/platform/services/gateway/builds"
 	"github.com/dockeronline/platform/services/gateway/images"
+	"github.com/dockeronline/platform/services/gateway/stacks"
 )
 
 // Deps are what the UI talks to.
@@ -36,6 +38,12 @@ type Deps struct {
 	Admin admin.Service
 	// Images is the image API's service.
 	Images images.Service
+	// Builds is the build API's service; nil: a Dockerfile-only build
+	// service on NC (the UI uploads no contexts).
+	Builds builds.Service
+	// Stacks is the stack API's service; nil: one on NC, with the web
+	// links of Config (the UI uploads no projects).
+	Stacks stacks.Service
 	// Audit records state-changing requests (the gateway's audit
 	// middleware); nil records nothing.
 	Audit func(http.Handler) http.Handler
@@ -48,6 +56,8 @@ type Handler struct {
 	api           api.Service
 	admin         admin.Service
 	images        images.Service
+	builds        builds.Service
+	stacks        stacks.Service
 	audit         func(http.Handler) http.Handler
 	nc            *nats.Conn
 	kratos        ory.FrontendAPI
@@ -74,6 +84,8 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		api:           d.API,
 		admin:         d.Admin,
 		images:        d.Images,
+		builds:        d.Builds,
+		stacks:        d.Stacks,
 		audit:         d.Audit,
 		nc:            d.NC,
 		kratos:        newKratos(d.KratosPublicURL),
@@ -82,6 +94,12 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		cop:           http.NewCrossOriginProtection(),
 		tpl:           tpl,
 		log:           log,
+	}
+	if h.builds == nil && d.NC != nil {
+		h.builds = builds.New(d.NC, nil)
+	}
+	if h.stacks == nil && d.NC != nil {
+		h.stacks = stacks.New(d.NC, nil, stacks.Links{Domain: cfg.AppsDomain, URLTemplate: cfg.AppsURLTemplate})
 	}
 	h.csp = CSP(formTargets(d.KratosBrowserPath)...)
 	return h, nil
@@ -134,7 +152,20 @@ func (h *Handler) Mount(r chi.Router) {
 			r.Get("/volumes", h.volumesPage)
 			r.Post("/volumes", h.createVolume)
 			r.Post("/volumes/remove", h.removeVolume)
+			if h.builds != nil {
+				r.Get("/builds", h.buildsPage)
+				r.Post("/builds", h.startBuild)
+			}
+			if h.stacks != nil {
+				r.Get("/stacks", h.stacksPage)
+				r.Post("/stacks", h.deployStack)
+				r.Post("/stacks/down", h.downStack)
+				r.Get("/fragments/stacks", h.stacksFragment)
+			}
 			for _, s := range soonPages {
+				if s.path == "/builds" && h.builds != nil || s.path == "/stacks" && h.stacks != nil {
+					continue
+				}
 				r.Get(s.path, h.soon(s))
 			}
 			r.Group(func(r chi.Router) {

@@ -23,6 +23,7 @@
     liveRegions();
     logs();
     pulls();
+    jobs();
     document.addEventListener("submit", onSubmit);
     document.addEventListener("input", onFieldEdit);
     document.addEventListener("focusout", onFieldLeave);
@@ -391,6 +392,107 @@
       status.textContent = "The pull failed.";
       errBox.replaceChildren(errorBlock(err));
       errBox.firstChild.focus();
+    });
+  }
+
+  // ---- Build and stack jobs: the card data-build-job / data-stack-job =
+  // "<job events URL>" follows the job. Build output (a build's progress,
+  // or the build steps of a stack up) goes to the log, verbatim; a stack's
+  // Compose events list its resources; the end shows the result, or the
+  // error with Docker's own text and the step that failed.
+  function jobs() {
+    var card = document.querySelector("[data-build-job], [data-stack-job]");
+    if (!card || !window.EventSource) return;
+    var isBuild = card.hasAttribute("data-build-job");
+    var bar = card.querySelector("[data-job-bar]");
+    var state = card.querySelector("[data-job-state]");
+    var status = card.querySelector("[data-job-status]");
+    var stepEl = card.querySelector("[data-job-step]");
+    var log = card.querySelector("[data-job-log]");
+    var list = card.querySelector("[data-job-resources]");
+    var resultBox = card.querySelector("[data-job-result]");
+    var errBox = card.querySelector("[data-job-error]");
+    var resources = {}, step = "", chars = 0;
+    var es = new EventSource(isBuild ? card.dataset.buildJob : card.dataset.stackJob);
+
+    function addLines(b) {
+      if (!b || !log) return;
+      log.hidden = false;
+      if (b.step) {
+        step = (b.service ? b.service + ": " : "") + b.step;
+        if (stepEl) stepEl.textContent = step;
+      }
+      var text = (b.lines || []).map(function (l) { return (b.service && !isBuild ? b.service + " | " : "") + l; }).join("\n").replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
+      if (!text) return;
+      var stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+      log.appendChild(document.createTextNode((chars ? "\n" : "") + text));
+      chars += text.length;
+      if (stick) log.scrollTop = log.scrollHeight;
+    }
+    function resource(p) {
+      if (!list || !p.resource) return;
+      var r = resources[p.resource];
+      if (!r) {
+        var li = document.createElement("li");
+        var name = document.createElement("span"); name.className = "mono"; name.textContent = p.resource;
+        var text = document.createElement("span");
+        li.append(name, text);
+        list.appendChild(li);
+        r = resources[p.resource] = { text: text };
+      }
+      r.text.textContent = [p.status, p.text].filter(Boolean).join(" ");
+    }
+    function end(ok, words) {
+      es.close();
+      bar.max = 100; bar.value = 100;
+      card.classList.add(ok ? "done" : "failed");
+      card.dataset.state = ok ? "done" : "failed";
+      state.className = "badge " + (ok ? "ok" : "bad");
+      state.textContent = ok ? "done" : "failed";
+      status.textContent = words;
+    }
+    es.addEventListener("progress", function (e) {
+      var ev = JSON.parse(e.data), p = ev.progress || {};
+      if (isBuild) { addLines(p); status.textContent = "Building…"; return; }
+      if (p.build) addLines(p.build);
+      resource(p);
+      if (p.resource || p.status) status.textContent = [p.resource, p.status].filter(Boolean).join(": ");
+    });
+    es.addEventListener("done", function (e) {
+      var res = (JSON.parse(e.data).result) || {};
+      if (isBuild) {
+        end(true, "Built " + (res.image || card.dataset.ref) + ".");
+        if (resultBox && res.image) {
+          var box = document.createElement("div"); box.className = "alert ok"; box.setAttribute("role", "status");
+          var inner = document.createElement("div");
+          var strong = document.createElement("strong"); strong.textContent = "Built " + res.image;
+          var id = document.createElement("div"); id.className = "muted small mono"; id.textContent = res.id || "";
+          var run = document.createElement("a"); run.className = "btn small"; run.href = "/run?image=" + encodeURIComponent(res.image); run.textContent = "Run it";
+          inner.append(strong, id, run);
+          box.appendChild(inner);
+          resultBox.replaceChildren(box);
+        }
+      } else {
+        end(true, "Stack " + card.dataset.ref + " is up.");
+      }
+      document.dispatchEvent(new Event("dol:changed"));
+    });
+    es.addEventListener("error", function (e) {
+      if (!e.data) {
+        if (es.readyState === EventSource.CLOSED) status.textContent = "Lost the job's progress; reload the page to see where it is.";
+        return;
+      }
+      var err = (JSON.parse(e.data).error) || {};
+      end(false, (isBuild ? "The build failed" : "The deployment failed") + (step ? " at " + step : "") + ".");
+      errBox.replaceChildren(errorBlock(err));
+      if (step) {
+        var at = document.createElement("p"); at.className = "small"; at.textContent = "Failing step: ";
+        var code = document.createElement("code"); code.textContent = step;
+        at.appendChild(code);
+        errBox.firstChild.lastChild.insertBefore(at, errBox.firstChild.lastChild.children[1] || null);
+      }
+      errBox.firstChild.focus();
+      document.dispatchEvent(new Event("dol:changed"));
     });
   }
 
