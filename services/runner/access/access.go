@@ -7,9 +7,13 @@ package access
 import (
 	"context"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -56,4 +60,23 @@ func ListOwner(c identity.Caller, all bool) string {
 // Tenant is the caller as the owner of new objects.
 func Tenant(c identity.Caller) policy.Tenant {
 	return policy.Tenant{UserID: c.UserID, Username: c.Username}
+}
+
+// Container resolves the container a request names, by owner first:
+// another user's container is "not found" whatever is guessed; only an
+// admin may name another owner.
+func Container(ctx context.Context, docker *client.Client, name, owner string) (identity.Caller, container.Summary, error) {
+	c, err := Caller(ctx)
+	if err != nil {
+		return c, container.Summary{}, err
+	}
+	o, err := OwnerOf(c, owner)
+	if err != nil {
+		return c, container.Summary{}, err
+	}
+	if err := names.ValidateObject("container", name); err != nil {
+		return c, container.Summary{}, apierr.NotFound("container %q not found", name)
+	}
+	sum, err := engine.FindContainer(ctx, docker, o, name)
+	return c, sum, err
 }

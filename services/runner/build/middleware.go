@@ -5,12 +5,8 @@ import (
 	"log/slog"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/access"
 )
 
 // Middleware decorates a Service.
@@ -29,25 +25,8 @@ type logging struct {
 
 func (l logging) Start(ctx context.Context, req msg.BuildRequest) (v msg.JobStarted, err error) {
 	defer func(start time.Time) {
-		c, _ := identity.From(ctx)
-		attrs := []any{"method", "build", "user", c.Username, "image", req.Name, "took", time.Since(start)}
-		span := trace.SpanFromContext(ctx)
-		span.SetAttributes(attribute.String("image.name", req.Name))
-		if err == nil {
-			l.log.InfoContext(ctx, "build started", append(attrs, "job", v.Job.ID)...)
-			return
-		}
-		e := apierr.From(err)
-		attrs = append(attrs, "code", e.Code, "err", e.Message)
-		if e.Rule != "" {
-			attrs = append(attrs, "rule", e.Rule)
-			span.SetAttributes(attribute.String("policy.rule", e.Rule))
-		}
-		level := slog.LevelInfo // a refused build is normal operation
-		if e.Code == apierr.CodeInternal || e.Code == apierr.CodeUnavailable {
-			level = slog.LevelError
-		}
-		l.log.Log(ctx, level, "build refused", attrs...)
+		access.LogCall(ctx, l.log, access.Call{Kind: "build", Method: "build", Target: req.Name, Start: start, Err: err,
+			Extra: []any{"job", v.Job.ID}})
 	}(time.Now())
 	return l.next.Start(ctx, req)
 }

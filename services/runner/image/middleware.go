@@ -5,12 +5,8 @@ import (
 	"log/slog"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/access"
 )
 
 // Middleware decorates a Service.
@@ -27,28 +23,8 @@ type logging struct {
 	log  *slog.Logger
 }
 
-func (l logging) done(ctx context.Context, method, image string, start time.Time, err error, extra ...any) {
-	c, _ := identity.From(ctx)
-	attrs := append([]any{"method", method, "user", c.Username, "image", image, "took", time.Since(start)}, extra...)
-	span := trace.SpanFromContext(ctx)
-	if image != "" {
-		span.SetAttributes(attribute.String("image.ref", image))
-	}
-	if err == nil {
-		l.log.InfoContext(ctx, "image call", attrs...)
-		return
-	}
-	e := apierr.From(err)
-	attrs = append(attrs, "code", e.Code, "err", e.Message)
-	if e.Rule != "" {
-		attrs = append(attrs, "rule", e.Rule)
-		span.SetAttributes(attribute.String("policy.rule", e.Rule))
-	}
-	level := slog.LevelInfo // a refused request is normal operation
-	if e.Code == apierr.CodeInternal || e.Code == apierr.CodeUnavailable {
-		level = slog.LevelError
-	}
-	l.log.Log(ctx, level, "image call failed", attrs...)
+func (l logging) done(ctx context.Context, method, target string, start time.Time, err error, extra ...any) {
+	access.LogCall(ctx, l.log, access.Call{Kind: "image", Method: method, Target: target, Start: start, Err: err, Extra: extra})
 }
 
 func (l logging) List(ctx context.Context, req msg.ImageListRequest) (v msg.ImageList, err error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
 )
 
@@ -30,9 +31,7 @@ type Service interface {
 
 // Sentinel errors.
 var (
-	ErrNoCaller     = apierr.New(apierr.CodeUnauthenticated, "no authenticated caller on the command")
-	ErrOwnerIsAdmin = apierr.New(apierr.CodeForbidden, "only admins may act on another user's objects")
-	ErrBadStream    = apierr.Invalid("stream must be 16 to 64 letters and digits")
+	ErrBadStream = apierr.Invalid("stream must be 16 to 64 letters and digits")
 )
 
 type manager struct {
@@ -68,7 +67,7 @@ func (m *manager) Logs(ctx context.Context, req msg.LogsRequest) (msg.LogsStarte
 	case credit > MaxCredit:
 		credit = MaxCredit
 	}
-	_, sum, err := target(ctx, m.docker, req.Name, req.Owner)
+	_, sum, err := access.Container(ctx, m.docker, req.Name, req.Owner)
 	if err != nil {
 		return msg.LogsStarted{}, err
 	}

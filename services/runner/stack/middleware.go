@@ -5,12 +5,8 @@ import (
 	"log/slog"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/access"
 )
 
 // Middleware decorates a Service.
@@ -27,26 +23,8 @@ type logging struct {
 	log  *slog.Logger
 }
 
-func (l logging) done(ctx context.Context, method, stack string, start time.Time, err error) {
-	c, _ := identity.From(ctx)
-	attrs := []any{"method", method, "user", c.Username, "stack", stack, "took", time.Since(start)}
-	span := trace.SpanFromContext(ctx)
-	span.SetAttributes(attribute.String("stack.name", stack))
-	if err == nil {
-		l.log.InfoContext(ctx, "stack call", attrs...)
-		return
-	}
-	e := apierr.From(err)
-	attrs = append(attrs, "code", e.Code, "err", e.Message)
-	if e.Rule != "" {
-		attrs = append(attrs, "rule", e.Rule)
-		span.SetAttributes(attribute.String("policy.rule", e.Rule))
-	}
-	level := slog.LevelInfo // a refused request is normal operation
-	if e.Code == apierr.CodeInternal || e.Code == apierr.CodeUnavailable {
-		level = slog.LevelError
-	}
-	l.log.Log(ctx, level, "stack call failed", attrs...)
+func (l logging) done(ctx context.Context, method, target string, start time.Time, err error) {
+	access.LogCall(ctx, l.log, access.Call{Kind: "stack", Method: method, Target: target, Start: start, Err: err})
 }
 
 func (l logging) Up(ctx context.Context, req msg.StackUpRequest) (v msg.JobStarted, err error) {

@@ -5,12 +5,8 @@ import (
 	"log/slog"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/access"
 )
 
 // Middleware decorates a Service.
@@ -28,19 +24,8 @@ type logging struct {
 
 func (l logging) Open(ctx context.Context, req msg.TerminalOpen) (v msg.TerminalSession, err error) {
 	defer func(start time.Time) {
-		c, _ := identity.From(ctx)
-		trace.SpanFromContext(ctx).SetAttributes(attribute.String("container.name", req.Name), attribute.String("terminal.session", req.Session))
-		attrs := []any{"method", "terminal.open", "user", c.Username, "container", req.Name, "session", req.Session, "took", time.Since(start)}
-		if err == nil {
-			l.log.InfoContext(ctx, "terminal call", attrs...)
-			return
-		}
-		e := apierr.From(err)
-		level := slog.LevelInfo // a refusal is normal operation
-		if e.Code == apierr.CodeInternal || e.Code == apierr.CodeUnavailable {
-			level = slog.LevelError
-		}
-		l.log.Log(ctx, level, "terminal call failed", append(attrs, "code", e.Code, "err", e.Message)...)
+		access.LogCall(ctx, l.log, access.Call{Kind: "container", Method: "terminal.open", Target: req.Name, Start: start, Err: err,
+			Extra: []any{"session", req.Session}})
 	}(time.Now())
 	return l.next.Open(ctx, req)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
@@ -29,8 +30,6 @@ type Service interface {
 
 // Sentinel errors.
 var (
-	ErrNoCaller     = apierr.New(apierr.CodeUnauthenticated, "no authenticated caller on the command")
-	ErrOwnerIsAdmin = apierr.New(apierr.CodeForbidden, "only admins may act on another user's objects")
 	ErrBadSession   = apierr.Invalid("session must be 16 to 64 letters and digits")
 	ErrBadViewer    = apierr.Invalid("viewer must be 8 to 64 letters and digits")
 	ErrSessionTaken = apierr.Conflict("terminal session id already in use")
@@ -70,7 +69,7 @@ func (m *manager) Open(ctx context.Context, req msg.TerminalOpen) (msg.TerminalS
 	if err != nil {
 		return msg.TerminalSession{}, err
 	}
-	_, sum, err := target(ctx, m.docker, req.Name, req.Owner)
+	_, sum, err := access.Container(ctx, m.docker, req.Name, req.Owner)
 	if err != nil {
 		return msg.TerminalSession{}, err
 	}
