@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -113,12 +112,9 @@ type service struct {
 	opts       Options
 	slots      chan struct{}
 
-	// base outlives each command (a build goes on after the reply);
+	// tracker outlives each command (a build goes on after the reply);
 	// cancelling it at shutdown fails the running builds' jobs.
-	base   context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	jobs   sync.WaitGroup
+	tracker *jobs.Tracker // background jobs, stopped at shutdown
 }
 
 // New returns the build service and a stop function that cancels running
@@ -126,29 +122,15 @@ type service struct {
 // be nil (then a build with run is refused).
 func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, containers Containers, log *slog.Logger, opts Options) (Service, func()) {
 	opts = opts.withDefaults()
-	base, cancel := context.WithCancel(context.Background())
 	s := &service{docker: docker, js: js, policy: pol, builder: NewBuilder(docker, pol, opts.Registries), containers: containers,
-		log: log, opts: opts, slots: make(chan struct{}, opts.Concurrency), base: base, cancel: cancel}
+		log: log, opts: opts, slots: make(chan struct{}, opts.Concurrency), tracker: jobs.NewTracker()}
 	return s, s.stop
 }
 
-func (s *service) stop() {
-	s.mu.Lock()
-	s.cancel()
-	s.mu.Unlock()
-	s.jobs.Wait()
-}
+func (s *service) stop() { s.tracker.Stop() }
 
 // track counts a build about to start, unless the service is stopping.
-func (s *service) track() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.base.Err() != nil {
-		return false
-	}
-	s.jobs.Add(1)
-	return true
-}
+func (s *service) track() bool { return s.tracker.Track() }
 
 // Tag is the reference a user's build is tagged with: "<user>/<name>:<tag>".
 func Tag(username, name, tag string) string {
@@ -208,14 +190,14 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 	}
 	job, err := jobs.Start(ctx, s.js, msg.JobBuild, c, jobs.Target(tag))
 	if err != nil {
-		s.jobs.Done()
+		s.tracker.Done()
 		return msg.JobStarted{}, err
 	}
 	// The build outlives this command but keeps its trace and caller.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
-	stop := context.AfterFunc(s.base, cancel)
+	stop := context.AfterFunc(s.tracker.Context(), cancel)
 	go func() {
-		defer s.jobs.Done()
+		defer s.tracker.Done()
 		defer stop()
 		defer cancel()
 		s.run(bctx, job, c, prep, run)
@@ -250,7 +232,7 @@ func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *
 	id, err := s.builder.Run(ctx, p, progress)
 	<-s.slots
 	if err != nil {
-		if s.base.Err() != nil {
+		if s.tracker.Context().Err() != nil {
 			err = s.stopped(ctx, p.Tag)
 		}
 		fail(apierr.From(err))
@@ -275,7 +257,7 @@ func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *
 }
 
 func (s *service) stopped(ctx context.Context, tag string) *apierr.Error {
-	if s.base.Err() != nil {
+	if s.tracker.Context().Err() != nil {
 		return apierr.New(apierr.CodeUnavailable, "the runner stopped while building %s; build it again", tag)
 	}
 	return apierr.New(apierr.CodeTimeout, "building %s took longer than %s", tag, s.opts.Timeout)

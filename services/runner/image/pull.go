@@ -46,15 +46,15 @@ func (s *service) Pull(ctx context.Context, req msg.ImagePullRequest) (msg.JobSt
 	}
 	job, err := jobs.Start(ctx, s.js, msg.JobImagePull, c, jobs.Target(ref))
 	if err != nil {
-		s.jobs.Done()
+		s.tracker.Done()
 		return msg.JobStarted{}, err
 	}
 	// The pull outlives this command but keeps its trace and caller; it
 	// ends with the service (shutdown) or after PullTimeout.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.PullTimeout)
-	stop := context.AfterFunc(s.base, cancel)
+	stop := context.AfterFunc(s.tracker.Context(), cancel)
 	go func() {
-		defer s.jobs.Done()
+		defer s.tracker.Done()
 		defer stop()
 		defer cancel()
 		s.runPull(pctx, job, c, named, ref)
@@ -70,7 +70,7 @@ func (s *service) runPull(ctx context.Context, job *jobs.Job, c identity.Caller,
 		}
 	}
 	if err := s.pull(ctx, job, ref); err != nil {
-		if s.base.Err() != nil {
+		if s.tracker.Context().Err() != nil {
 			err = apierr.New(apierr.CodeUnavailable, "the runner stopped while pulling %q; pull it again", ref)
 		}
 		fail(apierr.From(err))

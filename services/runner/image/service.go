@@ -23,7 +23,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -107,41 +106,24 @@ type service struct {
 	log    *slog.Logger
 	opts   Options
 
-	// base outlives each command: a pull goes on after its command replied.
+	// tracker outlives each command: a pull goes on after its command replied.
 	// Cancelling it (shutdown) ends every running pull, which then fails
 	// its job instead of leaving it running.
-	base   context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex // orders track against stop
-	jobs   sync.WaitGroup
+	tracker *jobs.Tracker // background jobs, stopped at shutdown
 }
 
 // New returns the image service and a stop function that cancels running
 // pulls and waits for them to record their end.
 func New(docker *client.Client, js jetstream.JetStream, refs *Refs, log *slog.Logger, opts Options) (Service, func()) {
-	base, cancel := context.WithCancel(context.Background())
-	s := &service{docker: docker, js: js, refs: refs, log: log, opts: opts.withDefaults(), base: base, cancel: cancel}
+	s := &service{docker: docker, js: js, refs: refs, log: log, opts: opts.withDefaults(), tracker: jobs.NewTracker()}
 	return s, s.stop
 }
 
-func (s *service) stop() {
-	s.mu.Lock()
-	s.cancel()
-	s.mu.Unlock()
-	s.jobs.Wait()
-}
+func (s *service) stop() { s.tracker.Stop() }
 
 // track counts a pull that is about to start, unless the service is
-// stopping; the pull calls s.jobs.Done when it has ended its job.
-func (s *service) track() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.base.Err() != nil {
-		return false
-	}
-	s.jobs.Add(1)
-	return true
-}
+// stopping; the pull calls s.tracker.Done when it has ended its job.
+func (s *service) track() bool { return s.tracker.Track() }
 
 func caller(ctx context.Context) (identity.Caller, error) {
 	c, err := identity.Require(ctx)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/jobs"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/names"
 	"github.com/dockeronline/platform/services/runner/build"
@@ -105,19 +106,15 @@ type service struct {
 	// empty folder of the runner's (see composeFor).
 	configDir string
 
-	base   context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	jobs   sync.WaitGroup
-	locks  sync.Map // "<owner>/<stack>" → *sync.Mutex: one up or down of a stack at a time
+	tracker *jobs.Tracker // background jobs, stopped at shutdown
+	locks   sync.Map      // "<owner>/<stack>" → *sync.Mutex: one up or down of a stack at a time
 }
 
 // New returns the stack service and a stop function that cancels running
 // ups and waits until their jobs have recorded the end.
 func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, gate *quota.Gate, log *slog.Logger, opts Options) (Service, func()) {
-	base, cancel := context.WithCancel(context.Background())
 	s := &service{docker: docker, js: js, policy: pol, quota: gate, builder: build.NewBuilder(docker, pol, opts.Build.Registries),
-		networks: engine.NewNetworks(docker), log: log, opts: opts.withDefaults(), base: base, cancel: cancel}
+		networks: engine.NewNetworks(docker), log: log, opts: opts.withDefaults(), tracker: jobs.NewTracker()}
 	dir, err := os.MkdirTemp(opts.WorkDir, "compose-config-")
 	if err != nil {
 		log.Error("stacks: no folder for Compose's configuration; using a fixed path", "err", err)
@@ -127,22 +124,9 @@ func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, gate
 	return s, func() { s.stop(); _ = os.RemoveAll(dir) }
 }
 
-func (s *service) stop() {
-	s.mu.Lock()
-	s.cancel()
-	s.mu.Unlock()
-	s.jobs.Wait()
-}
+func (s *service) stop() { s.tracker.Stop() }
 
-func (s *service) track() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.base.Err() != nil {
-		return false
-	}
-	s.jobs.Add(1)
-	return true
-}
+func (s *service) track() bool { return s.tracker.Track() }
 
 // lock serialises ups and downs of one stack on this runner.
 func (s *service) lock(owner, stack string) func() {

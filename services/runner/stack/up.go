@@ -96,13 +96,13 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	}
 	job, err := jobs.Start(ctx, s.js, msg.JobStackUp, c, jobs.Target(req.Name))
 	if err != nil {
-		s.jobs.Done()
+		s.tracker.Done()
 		return msg.JobStarted{}, err
 	}
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.UpTimeout)
-	stop := context.AfterFunc(s.base, cancel)
+	stop := context.AfterFunc(s.tracker.Context(), cancel)
 	go func() {
-		defer s.jobs.Done()
+		defer s.tracker.Done()
 		defer stop()
 		defer cancel()
 		s.runUp(uctx, job, c, t, req.Name, project, builds)
@@ -316,7 +316,7 @@ func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t
 // stopped says so when the runner's shutdown or the up's timeout ended err.
 func (s *service) stopped(ctx context.Context, err error) error {
 	switch {
-	case s.base.Err() != nil:
+	case s.tracker.Context().Err() != nil:
 		return apierr.New(apierr.CodeUnavailable, "the runner stopped while deploying; deploy again")
 	case ctx.Err() != nil:
 		return apierr.New(apierr.CodeTimeout, "the deploy took longer than %s", s.opts.UpTimeout)
