@@ -28,6 +28,8 @@ const (
 	CodeUnavailable     Code = "unavailable"
 	CodeTimeout         Code = "timeout"
 	CodeInternal        Code = "internal"
+	// CodeTooLarge is a request body over the size limit (HTTP 413).
+	CodeTooLarge Code = "payload_too_large"
 )
 
 var statusOf = map[Code]int{
@@ -41,6 +43,7 @@ var statusOf = map[Code]int{
 	CodeUnavailable:     http.StatusServiceUnavailable,
 	CodeTimeout:         http.StatusGatewayTimeout,
 	CodeInternal:        http.StatusInternalServerError,
+	CodeTooLarge:        http.StatusRequestEntityTooLarge,
 }
 
 // Error is a platform error, safe to show to the caller.

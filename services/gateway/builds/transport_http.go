@@ -62,7 +62,7 @@ func Mount(r chi.Router, svc Service, maxContext int64) {
 // request and the multipart framing.
 func LimitBody(maxContext int64, next http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxContext+2*httpx.MaxBody)
+		httpx.LimitBody(w, r, maxContext+2*httpx.MaxBody)
 		next.ServeHTTP(w, r)
 	}
 }

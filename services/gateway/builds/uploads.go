@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"net/http"
 	"sync"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/gateway/httpx"
 )
 
 // UploadConfig bounds uploaded contexts (builds and stacks).
@@ -117,11 +117,10 @@ func (u *Uploads) Put(ctx context.Context, owner string, r io.Reader) (string, e
 	if err != nil {
 		u.Delete(ctx, name)
 		if errors.Is(err, errTooLarge) {
-			return "", apierr.Invalid("the context is larger than %d MB (BUILD_MAX_CONTEXT_MB)", u.cfg.MaxBytes>>20)
+			return "", apierr.New(apierr.CodeTooLarge, "the context is larger than %d MB (BUILD_MAX_CONTEXT_MB)", u.cfg.MaxBytes>>20)
 		}
-		var big *http.MaxBytesError
-		if errors.As(err, &big) {
-			return "", apierr.Invalid("the request body is larger than %d bytes", big.Limit)
+		if limit, big := httpx.IsTooLarge(err); big {
+			return "", httpx.TooLarge(limit)
 		}
 		return "", apierr.New(apierr.CodeUnavailable, "could not store the context: %v", err)
 	}

@@ -32,12 +32,14 @@ func WriteError(w http.ResponseWriter, err error) {
 }
 
 // DecodeStrict decodes a JSON body into v. Unknown fields, trailing data,
-// a wrong content type or an oversized body are errors that say what is wrong.
+// a wrong content type or an oversized body (413, see LimitBody) are errors
+// that say what is wrong.
 func DecodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return apierr.Invalid("Content-Type must be application/json, not %q", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	LimitBody(w, r, MaxBody)
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -51,7 +53,9 @@ func DecodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
 func decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var big *http.MaxBytesError
+	if limit, big := IsTooLarge(err); big {
+		return TooLarge(limit)
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		return apierr.Invalid("request body is empty; a JSON object is expected")
@@ -61,8 +65,6 @@ func decodeError(err error) error {
 		return apierr.Invalid("malformed JSON: the body ends early")
 	case errors.As(err, &typ):
 		return apierr.Invalid("field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)
-	case errors.As(err, &big):
-		return apierr.Invalid("request body is larger than %d bytes", big.Limit)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return apierr.Invalid("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:

@@ -39,8 +39,12 @@ func TestDecodeStrict(t *testing.T) {
 			continue
 		}
 		var ae *apierr.Error
-		if !errors.As(err, &ae) || ae.Code != apierr.CodeInvalid || !strings.Contains(ae.Message, tt.want) {
-			t.Errorf("%.30q: got %v, want invalid_argument mentioning %q", tt.in, err, tt.want)
+		code := apierr.CodeInvalid
+		if tt.want == "larger than" {
+			code = apierr.CodeTooLarge
+		}
+		if !errors.As(err, &ae) || ae.Code != code || !strings.Contains(ae.Message, tt.want) {
+			t.Errorf("%.30q: got %v, want %s mentioning %q", tt.in, err, code, tt.want)
 		}
 	}
 }
