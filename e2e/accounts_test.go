@@ -280,6 +280,14 @@ func TestRegistrationRefusesBadUsernames(t *testing.T) {
 		{"root", "username-reserved"},
 		{"admin", "username-reserved"},
 		{"docker", "username-reserved"},
+		{"library", "username-reserved"}, // "library/busybox" is Docker's busybox
+		{"moby", "username-reserved"},
+		{"registry", "username-reserved"},
+		{"localhost", "username-reserved"}, // read as a registry host
+		{"www-data", "username-reserved"},
+		{"systemd-network", "username-reserved"},
+		{"nobody", "username-reserved"},
+		{"postgres", "username-reserved"},
 		{"a--b", "name-separator"},
 		{"abc-", "name-charset"},
 		{"Bad", "pattern"},

@@ -183,7 +183,7 @@ func startScrapable(t *testing.T) (s *stack.Stack, authMetrics, runnerMetrics st
 	s = &stack.Stack{Kratos: k, NATSURL: srv.ClientURL(), Docker: docker, Image: img, Admin: stack.UniqueName("admin-")}
 	authtest.Start(t, authtest.Options{
 		NATSURL: s.NATSURL, DatabaseURL: dsn, HTTPAddr: authAddr,
-		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.Admin,
+		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
 	})
 	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn), "HTTP_ADDR": runnerAddr})
 	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL)

@@ -37,7 +37,10 @@ service_env() {
 		echo "DATABASE_URL=$PLATFORM_DSN"
 		echo "KRATOS_PUBLIC_URL=$KRATOS_PUBLIC_URL"
 		echo "KRATOS_ADMIN_URL=$KRATOS_ADMIN_URL"
-		echo "BOOTSTRAP_ADMIN=${BOOTSTRAP_ADMIN:-admin-user}"
+		# The first admin: a Kratos identity id (register, then read
+		# user_id from /api/v1/me) or a verified e-mail; never a username.
+		echo "BOOTSTRAP_ADMIN=${BOOTSTRAP_ADMIN:-}"
+		echo "BOOTSTRAP_ADMIN_ID=${BOOTSTRAP_ADMIN_ID:-}"
 		;;
 	runner)
 		echo "HTTP_ADDR=127.0.0.1:8082"

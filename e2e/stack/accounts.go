@@ -43,18 +43,26 @@ func StartAccounts(t testing.TB) *Stack {
 	s := &Stack{Kratos: k, NATSURL: srv.ClientURL(), Docker: docker, Image: img, Admin: "admin-" + randomHex(4)}
 	authtest.Start(t, authtest.Options{
 		NATSURL: s.NATSURL, DatabaseURL: dsn, HTTPAddr: authAddr,
-		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.Admin,
+		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
 	})
 	runnertest.Start(t, s.NATSURL)
 	s.GatewayURL = startGatewayAt(t, s.NATSURL, k.PublicURL, gwAddr)
 	return s
 }
 
-// RegisterAdmin registers the bootstrap admin (BOOTSTRAP_ADMIN) and
-// returns its session; the auth service makes it an admin at its first call.
+// AdminEmail is BOOTSTRAP_ADMIN: the bootstrap admin's e-mail address,
+// honoured once verified (a username never makes an admin).
+func (s *Stack) AdminEmail() string { return s.Admin + "@example.test" }
+
+// RegisterAdmin registers the bootstrap admin (BOOTSTRAP_ADMIN), verifies
+// its address as its owner would, and returns its session; the auth
+// service makes it an admin at its first call.
 func (s *Stack) RegisterAdmin(t testing.TB) User {
 	t.Helper()
 	u := s.Register(t, s.Admin)
+	if err := s.Kratos.VerifyAddresses(u.UserID); err != nil {
+		t.Fatal(err)
+	}
 	var me struct {
 		Role string `json:"role"`
 	}

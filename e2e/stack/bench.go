@@ -25,7 +25,7 @@ func StartWithSessionCacheTTL(t testing.TB, ttl string) *Stack {
 	s := &Stack{Kratos: k, NATSURL: srv.ClientURL(), Docker: docker, Image: img, Admin: "admin-" + randomHex(4)}
 	authtest.Start(t, authtest.Options{
 		NATSURL: s.NATSURL, DatabaseURL: dsn, CacheTTL: ttl,
-		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.Admin,
+		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
 	})
 	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn)})
 	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL)

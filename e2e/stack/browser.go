@@ -55,7 +55,10 @@ func StartWeb(t testing.TB) *Web {
 	s := &Stack{Kratos: k, NATSURL: srv.ClientURL(), Docker: docker, Image: img, Admin: "admin-" + randomHex(4)}
 	authtest.Start(t, authtest.Options{
 		NATSURL: s.NATSURL, DatabaseURL: dsn, HTTPAddr: authAddr,
-		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.Admin,
+		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
+		// The admin signs up in the browser and is made admin once the
+		// test verifies their address: a short cache lets the next page see it.
+		CacheTTL: "1s",
 	})
 	runnertest.Start(t, s.NATSURL)
 	w := &Web{Stack: s, AppsDomain: "apps.localhost", ProxyURL: "http://127.0.0.1:" + strconv.Itoa(proxyPort)}

@@ -45,7 +45,7 @@ func Start(t testing.TB) *Stack {
 	s := &Stack{Kratos: k, NATSURL: srv.ClientURL(), Docker: docker, Image: img, Admin: "admin-" + randomHex(4)}
 	authtest.Start(t, authtest.Options{
 		NATSURL: s.NATSURL, DatabaseURL: dsn,
-		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.Admin,
+		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
 	})
 	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn)})
 	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL)
@@ -64,7 +64,12 @@ type User struct {
 // session token; the user's Docker objects are removed when the test ends.
 func (s *Stack) Register(t testing.TB, username string) User {
 	t.Helper()
-	email := username + "@example.test"
+	return s.RegisterWith(t, username, username+"@example.test")
+}
+
+// RegisterWith is Register with the e-mail address given.
+func (s *Stack) RegisterWith(t testing.TB, username, email string) User {
+	t.Helper()
 	var flow struct {
 		ID string `json:"id"`
 	}

@@ -47,7 +47,7 @@ type Platform struct {
 	Docker   *client.Client        // the real engine (the harness' own view)
 	Relay    *DockerRelay          // the runner's way to the engine
 	Image    string                // a local busybox image
-	Admin    string                // BOOTSTRAP_ADMIN's username
+	Admin    string                // the bootstrap admin's username; BOOTSTRAP_ADMIN is its (verified) e-mail
 
 	GatewayURL string
 	ProxyAddr  string // host:port of the public web-link listener
@@ -139,7 +139,7 @@ func (p *Platform) serviceEnv(dsn string, opts Options) map[string][]string {
 		"gateway": {"KRATOS_PUBLIC_URL": p.Kratos.PublicURL, "APPS_DOMAIN": AppsDomain,
 			"APPS_PORT": p.ProxyAddr[strings.LastIndex(p.ProxyAddr, ":")+1:]},
 		"auth": {"DATABASE_URL": dsn, "KRATOS_PUBLIC_URL": p.Kratos.PublicURL,
-			"KRATOS_ADMIN_URL": p.Kratos.AdminURL, "BOOTSTRAP_ADMIN": p.Admin},
+			"KRATOS_ADMIN_URL": p.Kratos.AdminURL, "BOOTSTRAP_ADMIN": p.Admin + "@example.test"},
 		"runner":      {"DATABASE_URL": dsn, "DOCKER_HOST": p.Relay.Host()},
 		"provisioner": {"DATABASE_URL": dsn, "PROVISION_ENABLED": "false"},
 		"proxy":       {"PROXY_ADDR": p.ProxyAddr, "APPS_DOMAIN": AppsDomain, "GATEWAY_URL": p.GatewayURL},

@@ -21,22 +21,6 @@ const (
 	ObjectMax   = 24
 )
 
-// reserved usernames: system accounts of common hosts and names that would
-// confuse people or other tools.
-var reserved = map[string]bool{
-	"root": true, "admin": true, "administrator": true, "docker": true, "daemon": true,
-	"bin": true, "sys": true, "sync": true, "games": true, "man": true, "lp": true,
-	"mail": true, "news": true, "uucp": true, "proxy": true, "www-data": true,
-	"backup": true, "list": true, "irc": true, "gnats": true, "nobody": true,
-	"nogroup": true, "systemd-network": true, "systemd-resolve": true,
-	"systemd-timesync": true, "messagebus": true, "sshd": true, "postgres": true,
-	"adm": true, "shutdown": true, "halt": true, "operator": true, "ftp": true,
-	"wheel": true, "polkitd": true, "chrony": true, "dbus": true, "tss": true,
-	"apache": true, "nginx": true, "kratos": true, "nats": true, "grafana": true,
-	"support": true, "system": true, "api": true, "apps": true, "default": true,
-	"dockeronline": true, "staff": true, "users": true, "guest": true,
-}
-
 // Error is a naming-rule violation; Rule names the rule for the caller.
 type Error struct {
 	Rule    string
@@ -50,7 +34,8 @@ func fail(rule, format string, args ...any) error {
 }
 
 // ValidateUsername checks a username: lowercase, 3–31 bytes,
-// [a-z][a-z0-9-]*, not ending in '-', no "--", not reserved.
+// [a-z][a-z0-9-]*, not ending in '-', no "--", not reserved (see
+// Reserved: Docker Hub's namespaces, system accounts, platform names).
 func ValidateUsername(s string) error {
 	if len(s) < UsernameMin || len(s) > UsernameMax {
 		return fail("username-length", "username %q must be %d to %d characters", s, UsernameMin, UsernameMax)
@@ -61,8 +46,8 @@ func ValidateUsername(s string) error {
 	if err := checkLabelChars("username", s); err != nil {
 		return err
 	}
-	if reserved[s] {
-		return fail("username-reserved", "username %q is reserved", s)
+	if why := Reserved(s); why != "" {
+		return fail("username-reserved", "username %q is reserved (%s); choose another", s, why)
 	}
 	return nil
 }

@@ -111,3 +111,43 @@ func do(t *testing.T, req *http.Request, into any) {
 		t.Fatal(err)
 	}
 }
+
+// TestKratosVerifyAddresses: an address marked verified through the admin
+// API shows as verified in the owner's session (what auth reads).
+func TestKratosVerifyAddresses(t *testing.T) {
+	k := StartKratos(t, Postgres(t), WithDevMode())
+	var reg struct {
+		SessionToken string `json:"session_token"`
+		Identity     struct {
+			ID string `json:"id"`
+		} `json:"identity"`
+	}
+	flow := startFlow(t, k, "registration")
+	post(t, k.PublicURL+"/self-service/registration?flow="+flow, map[string]any{
+		"method": "password", "password": "correct-horse-battery",
+		"traits": map[string]string{"email": "vera@example.com", "username": "vera"},
+	}, &reg)
+	who := func() bool {
+		req, _ := http.NewRequest("GET", k.PublicURL+"/sessions/whoami", nil)
+		req.Header.Set("X-Session-Token", reg.SessionToken)
+		var s struct {
+			Identity struct {
+				Addresses []struct {
+					Value    string `json:"value"`
+					Verified bool   `json:"verified"`
+				} `json:"verifiable_addresses"`
+			} `json:"identity"`
+		}
+		do(t, req, &s)
+		return len(s.Identity.Addresses) == 1 && s.Identity.Addresses[0].Value == "vera@example.com" && s.Identity.Addresses[0].Verified
+	}
+	if who() {
+		t.Fatal("a new address is verified before anyone verified it")
+	}
+	if err := k.VerifyAddresses(reg.Identity.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !who() {
+		t.Fatal("the address is not verified in the session after VerifyAddresses")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	kratos "github.com/ory/kratos-client-go"
@@ -15,10 +16,13 @@ import (
 
 // KratosIdentity is what a valid Kratos session tells about its holder.
 type KratosIdentity struct {
-	ID        string
-	Username  string
-	Email     string
-	ExpiresAt time.Time
+	ID       string
+	Username string
+	Email    string
+	// EmailVerified: Kratos verified Email (a verifiable address of the
+	// identity with this value has verified set).
+	EmailVerified bool
+	ExpiresAt     time.Time
 }
 
 // Sessions resolves Kratos sessions.
@@ -69,6 +73,7 @@ func (k *KratosSessions) Whoami(ctx context.Context, cookie, token string) (Krat
 	id := KratosIdentity{ID: s.Identity.Id}
 	id.Username, _ = traits["username"].(string)
 	id.Email, _ = traits["email"].(string)
+	id.EmailVerified = verified(s.Identity.VerifiableAddresses, id.Email)
 	if s.ExpiresAt != nil {
 		id.ExpiresAt = *s.ExpiresAt
 	}
@@ -76,4 +81,14 @@ func (k *KratosSessions) Whoami(ctx context.Context, cookie, token string) (Krat
 		return KratosIdentity{}, fmt.Errorf("kratos session without identity id or username")
 	}
 	return id, nil
+}
+
+// verified reports whether addr is among the identity's verified addresses.
+func verified(addrs []kratos.VerifiableIdentityAddress, addr string) bool {
+	for _, a := range addrs {
+		if addr != "" && a.Verified && strings.EqualFold(a.Value, addr) {
+			return true
+		}
+	}
+	return false
 }

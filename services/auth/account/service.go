@@ -32,8 +32,8 @@ var (
 
 // Options configure the service.
 type Options struct {
-	// BootstrapAdmin is the username (or email) of the first admin.
-	BootstrapAdmin string
+	// Bootstrap names the first admin (by identity id or verified e-mail).
+	Bootstrap Bootstrap
 	// CacheTTL bounds how long a resolved session is reused (0 disables).
 	CacheTTL time.Duration
 	// CacheSize bounds the number of cached sessions.
@@ -78,7 +78,7 @@ func (s *service) CheckSession(ctx context.Context, req msg.SessionCheck) (msg.S
 	if err := names.ValidateUsername(ki.Username); err != nil {
 		return msg.Session{}, apierr.New(apierr.CodeForbidden, "username cannot be used on this platform: %v", err)
 	}
-	boot := IsBootstrap(s.opts.BootstrapAdmin, ki.Username, ki.Email)
+	boot := s.opts.Bootstrap.Grants(ki)
 	u, err := s.store.Ensure(ctx, ki.ID, ki.Username, ki.Email, boot)
 	if errors.Is(err, ErrUserGone) {
 		// Deleted while this session was still valid in Kratos.
@@ -96,12 +96,6 @@ func (s *service) CheckSession(ctx context.Context, req msg.SessionCheck) (msg.S
 	sess := msg.Session{Caller: identity.Caller{UserID: u.ID, Username: u.Username, Role: u.Role}, Email: u.Email}
 	s.cache.put(key, sess, s.now(), ki.ExpiresAt, epoch)
 	return sess, nil
-}
-
-// IsBootstrap reports whether a user is the admin named by BOOTSTRAP_ADMIN
-// (by username or e-mail).
-func IsBootstrap(bootstrapAdmin, username, email string) bool {
-	return bootstrapAdmin != "" && (username == bootstrapAdmin || email == bootstrapAdmin)
 }
 
 // announce publishes evt.user.created; the event id is derived from the

@@ -46,7 +46,7 @@ var (
 	ErrUnknownUser  = apierr.NotFound("no such user")
 	ErrBadUserID    = apierr.Invalid("user_id must be 1 to 64 letters, digits or '-'")
 	ErrSelf         = apierr.Policy("not-yourself", "you cannot disable, demote or delete your own account; ask another admin")
-	ErrBootstrap    = apierr.Policy("bootstrap-admin", "this is the bootstrap admin named by BOOTSTRAP_ADMIN: it cannot be disabled, demoted or deleted; change the configuration first")
+	ErrBootstrap    = apierr.Policy("bootstrap-admin", "this is the bootstrap admin named by BOOTSTRAP_ADMIN or BOOTSTRAP_ADMIN_ID: it cannot be disabled, demoted or deleted; change the configuration first")
 	ErrLastAdmin    = apierr.Policy("last-admin", "this is the last enabled admin: promote another user first")
 	ErrBadRole      = apierr.Invalid("role must be \"user\" or \"admin\"")
 	ErrBadEmail     = apierr.Invalid("email must be a valid e-mail address")
@@ -65,8 +65,8 @@ var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
 // Options configure the service.
 type Options struct {
-	// BootstrapAdmin is the username or e-mail of the configured admin.
-	BootstrapAdmin string
+	// Bootstrap names the configured first admin.
+	Bootstrap account.Bootstrap
 }
 
 type service struct {
@@ -112,7 +112,7 @@ func (s *service) view(u account.User) msg.User {
 	return msg.User{
 		ID: u.ID, Username: u.Username, Email: u.Email, Role: u.Role, Disabled: u.Disabled,
 		CreatedAt: u.CreatedAt, LastLogin: u.LastLogin,
-		Bootstrap: account.IsBootstrap(s.opts.BootstrapAdmin, u.Username, u.Email),
+		Bootstrap: s.opts.Bootstrap.Protects(u),
 	}
 }
 
@@ -242,7 +242,7 @@ func (s *service) guard(ctx context.Context, c identity.Caller, u account.User) 
 	if u.ID == c.UserID {
 		return ErrSelf
 	}
-	if account.IsBootstrap(s.opts.BootstrapAdmin, u.Username, u.Email) {
+	if s.opts.Bootstrap.Protects(u) {
 		return ErrBootstrap
 	}
 	if u.Role == identity.RoleAdmin && !u.Disabled {

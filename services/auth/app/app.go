@@ -21,6 +21,7 @@ import (
 	"github.com/dockeronline/platform/pkg/lifecycle"
 	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/names"
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/pkg/telemetry"
 	"github.com/dockeronline/platform/services/auth/account"
@@ -33,6 +34,15 @@ import (
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	ctx = telemetry.WithService(ctx, "auth") // spans of background work name the service
 	reg := metrics.NewRegistry("auth")
+	// The host's own accounts join the reserved usernames (pkg/names).
+	n, err := names.ReserveAccountsFrom(cfg.AccountFiles...)
+	if err != nil {
+		return fmt.Errorf("RESERVED_ACCOUNT_FILES: %w", err)
+	}
+	log.Info("reserved the host's account names", "count", n, "files", cfg.AccountFiles)
+	if !cfg.Bootstrap.Configured() {
+		log.Warn("no bootstrap admin: set BOOTSTRAP_ADMIN (a verified e-mail) or BOOTSTRAP_ADMIN_ID")
+	}
 	db, err := sql.Open("postgres", cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
@@ -55,9 +65,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	cache := account.NewSessionCache(cfg.CacheTTL, 0)
 	svc := account.Logging(log)(account.New(account.NewKratosSessions(cfg.KratosPublicURL), store, js,
-		account.Options{BootstrapAdmin: cfg.BootstrapAdmin, Cache: cache}, log))
+		account.Options{Bootstrap: cfg.Bootstrap, Cache: cache}, log))
 	adm := admin.Logging(log)(admin.New(store, admin.NewKratosAdmin(cfg.KratosAdminURL), js, cache,
-		admin.Options{BootstrapAdmin: cfg.BootstrapAdmin}, log))
+		admin.Options{Bootstrap: cfg.Bootstrap}, log))
 	auditStore := audit.NewStore(db)
 	auditSvc := audit.New(auditStore, enabledAdmin(store))
 

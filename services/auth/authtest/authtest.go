@@ -21,8 +21,11 @@ type Options struct {
 	DatabaseURL     string
 	KratosPublicURL string
 	KratosAdminURL  string
-	BootstrapAdmin  string
-	CacheTTL        string // e.g. "10s"; "" keeps the default
+	// BootstrapAdmin is an e-mail address, honoured once verified
+	// (BOOTSTRAP_ADMIN); BootstrapAdminID an identity id.
+	BootstrapAdmin   string
+	BootstrapAdminID string
+	CacheTTL         string // e.g. "10s"; "" keeps the default
 	// HTTPAddr is where health and the Kratos registration hook are served
 	// (default 127.0.0.1:0); set it when Kratos must call the hook.
 	HTTPAddr string
@@ -35,12 +38,13 @@ func Start(t testing.TB, o Options) {
 		o.HTTPAddr = "127.0.0.1:0"
 	}
 	env := map[string]string{
-		"NATS_URL":          o.NATSURL,
-		"HTTP_ADDR":         o.HTTPAddr,
-		"DATABASE_URL":      o.DatabaseURL,
-		"KRATOS_PUBLIC_URL": o.KratosPublicURL,
-		"KRATOS_ADMIN_URL":  o.KratosAdminURL,
-		"BOOTSTRAP_ADMIN":   o.BootstrapAdmin,
+		"NATS_URL":           o.NATSURL,
+		"HTTP_ADDR":          o.HTTPAddr,
+		"DATABASE_URL":       o.DatabaseURL,
+		"KRATOS_PUBLIC_URL":  o.KratosPublicURL,
+		"KRATOS_ADMIN_URL":   o.KratosAdminURL,
+		"BOOTSTRAP_ADMIN":    o.BootstrapAdmin,
+		"BOOTSTRAP_ADMIN_ID": o.BootstrapAdminID,
 	}
 	if o.CacheTTL != "" {
 		env["AUTH_SESSION_CACHE_TTL"] = o.CacheTTL
