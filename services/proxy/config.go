@@ -34,6 +34,10 @@ type Config struct {
 	LinkSecret []byte
 	// LinkCookieTTL is how long a private-link cookie lasts (LINK_COOKIE_TTL).
 	LinkCookieTTL time.Duration
+	// LinksHTTPS: web links are public over https, by the scheme of
+	// APPS_URL_TEMPLATE (the gateway's setting, e.g. "https://{host}/");
+	// the link cookie is then Secure even where TLS ends before the proxy.
+	LinksHTTPS bool
 	// DialTimeout bounds connecting to an app (UPSTREAM_DIAL_TIMEOUT).
 	DialTimeout time.Duration
 	// TraceRequests makes a span per proxied request (TRACE_REQUESTS).
@@ -66,6 +70,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 		TraceRequests: e.Bool("TRACE_REQUESTS", false),
 	}
 	gw := e.String("GATEWAY_URL", DefaultGatewayURL)
+	tmpl := e.String("APPS_URL_TEMPLATE", "")
 	if err := e.Err(); err != nil {
 		return c, err
 	}
@@ -75,6 +80,13 @@ func LoadConfig(e *config.Env) (Config, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	c.GatewayURL = u
+	if tmpl != "" {
+		t, err := url.Parse(strings.ReplaceAll(tmpl, "{host}", "x."+c.AppsDomain))
+		if err != nil || (t.Scheme != "http" && t.Scheme != "https") {
+			return c, fmt.Errorf("config: APPS_URL_TEMPLATE=%q is not an absolute http(s) URL", tmpl)
+		}
+		c.LinksHTTPS = t.Scheme == "https"
+	}
 	if err := validDomain(c.AppsDomain); err != nil {
 		return c, fmt.Errorf("config: APPS_DOMAIN=%q: %w", c.AppsDomain, err)
 	}

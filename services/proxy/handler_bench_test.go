@@ -36,7 +36,7 @@ func benchHandler(b *testing.B) *Handler {
 	}
 	routes.Swap(tab)
 	log := testLogger()
-	l := &links{secret: testSecret, gateway: gw, ttl: time.Hour, now: time.Now, log: log}
+	l := &links{secret: testSecret, gateway: gw, ttl: time.Hour, tickets: newTickets(), now: time.Now, log: log}
 	return &Handler{domain: testDomain, routes: routes, links: l, rp: newReverseProxy(cannedTransport{strings.Repeat("x", 550)}, l, log), log: log}
 }
 

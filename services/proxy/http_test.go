@@ -309,12 +309,19 @@ func TestPrivateLink(t *testing.T) {
 	e := newEnv(t)
 	host := e.routeTo("priv", "alice", true, echoHeaders())
 	hostname := linktoken.NormalizeHost(host)
-	token := func(user, role string, h string, ttl time.Duration) string {
-		tok, err := linktoken.Sign(testSecret, linktoken.Claims{Host: h, UserID: user, Role: role, Expiry: time.Now().Add(ttl)})
+	// token is a gateway ticket; cookie the proxy's own cookie token.
+	sign := func(kind linktoken.Kind, user, role string, h string, ttl time.Duration) string {
+		tok, err := linktoken.Sign(testSecret, linktoken.Claims{Kind: kind, ID: linktoken.NewID(), Host: h, UserID: user, Role: role, Expiry: time.Now().Add(ttl)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tok
+	}
+	token := func(user, role string, h string, ttl time.Duration) string {
+		return sign(linktoken.Ticket, user, role, h, ttl)
+	}
+	cookie := func(user, role string, h string, ttl time.Duration) string {
+		return sign(linktoken.Cookie, user, role, h, ttl)
 	}
 	callback := func(tok, ret string) reply {
 		return e.get(host, AuthPath+"?"+url.Values{"token": {tok}, "return": {ret}}.Encode())
@@ -342,15 +349,17 @@ func TestPrivateLink(t *testing.T) {
 		t.Fatalf("bob's token: %d %v %s", r.status, r.header, clip(r.body))
 	}
 	// Bob holding a valid cookie of his own for this host is refused too.
-	r = e.get(host, "/", "Cookie", CookieName+"="+token("uid-bob", "user", hostname, time.Hour))
+	r = e.get(host, "/", "Cookie", CookieName+"="+cookie("uid-bob", "user", hostname, time.Hour))
 	if r.status != http.StatusForbidden {
 		t.Fatalf("bob's cookie: %d %s", r.status, clip(r.body))
 	}
-	// Tokens for another host, expired, forged: the bad-link page.
+	// Tickets for another host, expired, forged, a cookie token offered as
+	// a ticket: the bad-link page.
 	for name, tok := range map[string]string{
-		"other host": token("uid-alice", "user", "other--alice."+testDomain, time.Minute),
-		"expired":    token("uid-alice", "user", hostname, -time.Second),
-		"forged":     token("uid-alice", "user", hostname, time.Minute)[:20] + "x",
+		"other host":         token("uid-alice", "user", "other--alice."+testDomain, time.Minute),
+		"expired":            token("uid-alice", "user", hostname, -time.Second),
+		"forged":             token("uid-alice", "user", hostname, time.Minute)[:20] + "x",
+		"cookie as a ticket": cookie("uid-alice", "user", hostname, time.Minute),
 	} {
 		if r := callback(tok, "/"); r.status != http.StatusBadRequest || r.header.Get("Set-Cookie") != "" {
 			t.Fatalf("%s token: %d %s", name, r.status, clip(r.body))
@@ -358,9 +367,18 @@ func TestPrivateLink(t *testing.T) {
 	}
 
 	// The owner: cookie set for this host only, back to the page asked for.
-	r = callback(token("uid-alice", "user", hostname, time.Minute), "http://"+host+"/page?x=1")
+	ticket := token("uid-alice", "user", hostname, time.Minute)
+	r = callback(ticket, "http://"+host+"/page?x=1")
 	if r.status != http.StatusFound || r.header.Get("Location") != "/page?x=1" {
 		t.Fatalf("owner callback: %d %v", r.status, r.header)
+	}
+	// A ticket opens a cookie once: replayed, it is refused.
+	if r := callback(ticket, "/"); r.status != http.StatusBadRequest || r.header.Get("Set-Cookie") != "" {
+		t.Fatalf("replayed ticket: %d %v", r.status, r.header)
+	}
+	// A ticket is not a cookie.
+	if r := e.get(host, "/", "Cookie", CookieName+"="+token("uid-alice", "user", hostname, time.Minute)); r.status != http.StatusFound {
+		t.Fatalf("ticket as a cookie: %d %s", r.status, clip(r.body))
 	}
 	res := &http.Response{Header: r.header}
 	cookies := res.Cookies()
@@ -368,7 +386,10 @@ func TestPrivateLink(t *testing.T) {
 		cookies[0].Domain != "" || cookies[0].Path != "/" || cookies[0].MaxAge <= 0 {
 		t.Fatalf("cookie = %+v", cookies)
 	}
-	if _, err := linktoken.Verify(testSecret, cookies[0].Value, hostname, time.Now().Add(30*time.Minute)); err != nil {
+	if cookies[0].Secure {
+		t.Fatal("cookie is Secure on a plain-http platform")
+	}
+	if _, err := linktoken.Verify(testSecret, cookies[0].Value, linktoken.Cookie, hostname, time.Now().Add(30*time.Minute)); err != nil {
 		t.Fatalf("cookie token is not a longer-lived link token: %v", err)
 	}
 	got := decodeEcho(t, e.get(host, "/page", "Cookie", "a=1; "+CookieName+"="+cookies[0].Value+"; b=2"))
@@ -379,7 +400,7 @@ func TestPrivateLink(t *testing.T) {
 	decodeEcho(t, e.get(host, "/", "Cookie", CookieName+"=junk; "+CookieName+"="+cookies[0].Value))
 
 	// An admin gets through.
-	decodeEcho(t, e.get(host, "/", "Cookie", CookieName+"="+token("uid-root", "admin", hostname, time.Hour)))
+	decodeEcho(t, e.get(host, "/", "Cookie", CookieName+"="+cookie("uid-root", "admin", hostname, time.Hour)))
 
 	// The way back never leaves this host.
 	for _, ret := range []string{"//evil.example/x", "http://evil.example/", "javascript:alert(1)", "/\\evil.example", "https://" + host + "@evil.example/"} {
@@ -454,7 +475,7 @@ func TestHTTPS(t *testing.T) {
 	}
 	_ = pub
 	hostname := "priv--alice." + testDomain
-	tok, _ := linktoken.Sign(testSecret, linktoken.Claims{Host: hostname, UserID: "uid-alice", Expiry: time.Now().Add(time.Minute)})
+	tok, _ := linktoken.Sign(testSecret, linktoken.Claims{Kind: linktoken.Ticket, ID: linktoken.NewID(), Host: hostname, UserID: "uid-alice", Expiry: time.Now().Add(time.Minute)})
 	res = get("priv--alice", AuthPath+"?token="+url.QueryEscape(tok)+"&return=/")
 	if c := res.Cookies(); res.StatusCode != http.StatusFound || len(c) != 1 || !c[0].Secure {
 		t.Fatalf("cookie over TLS: %d %+v", res.StatusCode, c)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,9 +16,10 @@ import (
 // to the gateway's /auth/link, which checks the platform session and that
 // the caller owns the app (or is an admin), then sends the browser back to
 // AuthPath on the app's host with a short-lived token. The proxy verifies
-// it, keeps a longer-lived token of its own in a cookie scoped to that host
-// (HttpOnly, SameSite=Lax) and lets through only the owner and admins. The
-// cookie never reaches the app.
+// it (a ticket: bound to this host, a minute of life, redeemed once), keeps
+// a longer-lived token of its own in a host-only cookie (HttpOnly,
+// SameSite=Lax, Secure when links are public over https) and lets through
+// only the owner and admins. The cookie never reaches the app.
 
 // AuthPath is reserved on every app host: the gateway's way back.
 const AuthPath = "/.dockeronline/auth"
@@ -25,10 +27,16 @@ const AuthPath = "/.dockeronline/auth"
 // CookieName is the private-link cookie.
 const CookieName = "dockeronline_link"
 
+var errTicketUsed = errors.New("link ticket was already used")
+
 type links struct {
 	secret  []byte
 	gateway *url.URL
 	ttl     time.Duration
+	// secure: links are public over https (APPS_URL_TEMPLATE), so the
+	// cookie is Secure even when TLS ends before the proxy.
+	secure  bool
+	tickets *tickets
 	now     func() time.Time
 	log     *slog.Logger
 }
@@ -73,7 +81,10 @@ func (l *links) callback(w http.ResponseWriter, r *http.Request, route Route, ho
 		return
 	}
 	now := l.now()
-	claims, err := linktoken.Verify(l.secret, q.Get("token"), hostname, now)
+	claims, err := linktoken.Verify(l.secret, q.Get("token"), linktoken.Ticket, hostname, now)
+	if err == nil && !l.tickets.redeem(claims.ID, claims.Expiry, now) {
+		err = errTicketUsed
+	}
 	if err != nil {
 		l.log.InfoContext(r.Context(), "private link token refused", "label", route.Label, "err", err)
 		renderPage(w, l.log, http.StatusBadRequest, pageBadLink, pageData{Host: hostname, Link: l.loginURL(r, back)})
@@ -84,8 +95,8 @@ func (l *links) callback(w http.ResponseWriter, r *http.Request, route Route, ho
 		renderPage(w, l.log, http.StatusForbidden, pageForbidden, pageData{Host: hostname, Link: l.gateway.String()})
 		return
 	}
-	claims.Host, claims.Expiry = hostname, now.Add(l.ttl)
-	tok, err := linktoken.Sign(l.secret, claims)
+	tok, err := linktoken.Sign(l.secret, linktoken.Claims{Kind: linktoken.Cookie, Host: hostname,
+		UserID: claims.UserID, Role: claims.Role, Expiry: now.Add(l.ttl)})
 	if err != nil {
 		l.log.ErrorContext(r.Context(), "sign link cookie", "err", err)
 		renderPage(w, l.log, http.StatusBadRequest, pageBadLink, pageData{Host: hostname, Link: l.loginURL(r, back)})
@@ -93,7 +104,7 @@ func (l *links) callback(w http.ResponseWriter, r *http.Request, route Route, ho
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: tok, Path: "/", MaxAge: int(l.ttl.Seconds()),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: l.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, back, http.StatusFound)
 }
@@ -104,7 +115,7 @@ func (l *links) callback(w http.ResponseWriter, r *http.Request, route Route, ho
 func (l *links) fromCookies(r *http.Request, hostname string) (linktoken.Claims, bool) {
 	now := l.now()
 	for _, c := range r.CookiesNamed(CookieName) {
-		if claims, err := linktoken.Verify(l.secret, c.Value, hostname, now); err == nil {
+		if claims, err := linktoken.Verify(l.secret, c.Value, linktoken.Cookie, hostname, now); err == nil {
 			return claims, true
 		}
 	}

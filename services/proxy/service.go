@@ -38,7 +38,8 @@ func New(cfg Config, nc *nats.Conn, log *slog.Logger) (*Service, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	routes := &Routes{}
-	l := &links{secret: cfg.LinkSecret, gateway: cfg.GatewayURL, ttl: cfg.LinkCookieTTL, now: time.Now, log: log}
+	l := &links{secret: cfg.LinkSecret, gateway: cfg.GatewayURL, ttl: cfg.LinkCookieTTL, secure: cfg.LinksHTTPS,
+		tickets: newTickets(), now: time.Now, log: log}
 	h := &Handler{
 		domain: cfg.AppsDomain,
 		routes: routes,

@@ -38,5 +38,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 	if c.Web, err = web.LoadConfig(e); err != nil {
 		return c, err
 	}
+	// Tickets go only to the links' public scheme and port.
+	c.Link.AppsURLTemplate = c.Web.AppsURLTemplate
 	return c, e.Err()
 }

@@ -11,6 +11,7 @@ package linkauth
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,8 +29,12 @@ import (
 	"github.com/dockeronline/platform/services/gateway/authn"
 )
 
-// TokenTTL is how long the proxy may take to redeem a token.
+// TokenTTL is how long the proxy may take to redeem a token: a browser
+// follows the redirect at once; the proxy redeems each ticket once.
 const TokenTTL = 60 * time.Second
+
+// AuthPath is the proxy's redeem path on every app host.
+const AuthPath = "/.dockeronline/auth"
 
 // Config is the handler's settings.
 type Config struct {
@@ -40,6 +45,10 @@ type Config struct {
 	AppsDomain string
 	// LoginPath starts a browser login that returns to a given URL.
 	LoginPath string
+	// AppsURLTemplate is the public URL of a web link, "{host}" replaced
+	// (APPS_URL_TEMPLATE, e.g. "https://{host}/"): a ticket goes only to
+	// its scheme and port, whatever port or scheme the request names.
+	AppsURLTemplate string
 }
 
 // route is what the gateway needs of a proxy route entry: its owner.
@@ -60,6 +69,16 @@ func Handler(nc *nats.Conn, cfg Config, log *slog.Logger) http.HandlerFunc {
 		label, ok := strings.CutSuffix(host, "."+cfg.AppsDomain)
 		if !ok || label == "" || strings.Contains(label, ".") || !plainHostPort(rawHost, host) {
 			page(w, http.StatusBadRequest, "This is not a web link of this platform.")
+			return
+		}
+		public, err := cfg.publicURL(host)
+		if err != nil {
+			log.ErrorContext(r.Context(), "APPS_URL_TEMPLATE does not give a link's URL", "err", err)
+			page(w, http.StatusServiceUnavailable, "Private links are not configured on this platform.")
+			return
+		}
+		if !samePort(rawHost, public) {
+			page(w, http.StatusBadRequest, "This is not a web link of this platform (wrong port).")
 			return
 		}
 		sess, err := authn.Resolve(r.Context(), nc, authn.Credentials(r))
@@ -84,12 +103,14 @@ func Handler(nc *nats.Conn, cfg Config, log *slog.Logger) http.HandlerFunc {
 			page(w, http.StatusForbidden, "This app is private to its owner.")
 			return
 		}
-		tok, err := linktoken.Sign(cfg.Secret, linktoken.Claims{Host: host, UserID: sess.UserID, Role: string(sess.Role), Expiry: time.Now().Add(TokenTTL)})
+		tok, err := linktoken.Sign(cfg.Secret, linktoken.Claims{Kind: linktoken.Ticket, ID: linktoken.NewID(),
+			Host: host, UserID: sess.UserID, Role: string(sess.Role), Expiry: time.Now().Add(TokenTTL)})
 		if err != nil {
 			page(w, http.StatusInternalServerError, "Could not issue a link token.")
 			return
 		}
-		http.Redirect(w, r, backURL(rawHost, r.URL.Query().Get("return"), tok), http.StatusFound)
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		http.Redirect(w, r, backURL(public, r.URL.Query().Get("return"), tok), http.StatusFound)
 	}
 }
 
@@ -133,19 +154,60 @@ func ownerOf(r *http.Request, nc *nats.Conn, label string) (string, error) {
 	return rt.Owner, nil
 }
 
-// backURL is where the browser goes with its token: the proxy's redeem path
-// on the host it asked for, returning to the path it wanted there. A return
-// URL on another host is ignored, so this is never an open redirect.
-func backURL(rawHost, ret, tok string) string {
-	scheme, path := "http", "/"
-	if u, err := url.Parse(ret); err == nil && strings.EqualFold(u.Host, rawHost) {
-		if u.Scheme == "https" {
-			scheme = "https"
-		}
+// publicURL is the link's public URL for host, from APPS_URL_TEMPLATE; its
+// host must come out as host itself (with the template's port, if any).
+func (cfg Config) publicURL(host string) (*url.URL, error) {
+	t := cfg.AppsURLTemplate
+	if t == "" {
+		t = "http://{host}/"
+	}
+	u, err := url.Parse(strings.ReplaceAll(t, "{host}", host))
+	if err != nil {
+		return nil, err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || !strings.EqualFold(u.Hostname(), host) {
+		return nil, fmt.Errorf("APPS_URL_TEMPLATE=%q must be <scheme>://{host}[:port]/", t)
+	}
+	return u, nil
+}
+
+// samePort reports whether the host the proxy was asked for names the
+// public URL's port (or none, when the public URL uses its scheme's
+// default port): a ticket is never sent to another port of that host.
+func samePort(rawHost string, public *url.URL) bool {
+	_, port, err := net.SplitHostPort(rawHost)
+	if err != nil {
+		port = ""
+	}
+	want := public.Port()
+	def := map[string]string{"http": "80", "https": "443"}[public.Scheme]
+	if want == "" || want == def {
+		return port == "" || port == def
+	}
+	return port == want
+}
+
+// backURL is where the browser goes with its ticket: the proxy's redeem
+// path on the link's public URL (scheme and port from configuration only),
+// returning to the path it wanted there. A return URL on another host,
+// scheme or port is ignored, so this is never an open redirect.
+func backURL(public *url.URL, ret, tok string) string {
+	path := "/"
+	if u, err := url.Parse(ret); err == nil && u.User == nil && u.Scheme == public.Scheme &&
+		strings.EqualFold(u.Host, public.Host) && safePath(u.EscapedPath()) {
 		path = u.RequestURI()
 	}
-	q := url.Values{"token": {tok}, "return": {path}}
-	return scheme + "://" + rawHost + "/.dockeronline/auth?" + q.Encode()
+	back := *public
+	back.Path, back.RawPath = AuthPath, ""
+	back.RawQuery = url.Values{"token": {tok}, "return": {path}}.Encode()
+	back.Fragment = ""
+	return back.String()
+}
+
+// safePath is an absolute path that no browser reads as another host
+// ("//evil", "/\\evil").
+func safePath(p string) bool {
+	return p == "" || (strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.Contains(p, "\\") && !strings.Contains(p, "%5C") && !strings.Contains(p, "%5c"))
 }
 
 func selfURL(r *http.Request) string {

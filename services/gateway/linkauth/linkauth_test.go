@@ -60,23 +60,47 @@ func TestLinkAuth(t *testing.T) {
 	if _, err := kv.Put(context.Background(), "web--alice", []byte(`{"owner":"u-alice","target":"172.18.0.2:80"}`)); err != nil {
 		t.Fatal(err)
 	}
-	h := linkauth.Handler(nc, linkauth.Config{Secret: secret, AppsDomain: "apps.localhost", LoginPath: "/login?return_to="},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := linkauth.Handler(nc, linkauth.Config{Secret: secret, AppsDomain: "apps.localhost", LoginPath: "/login?return_to=",
+		AppsURLTemplate: "http://{host}:8000/"}, quiet)
+	hs := linkauth.Handler(nc, linkauth.Config{Secret: secret, AppsDomain: "apps.localhost", LoginPath: "/login?return_to=",
+		AppsURLTemplate: "https://{host}/"}, quiet)
 
+	const redeem = "http://web--alice.apps.localhost:8000/.dockeronline/auth?"
 	tests := []struct {
-		name, token, host, ret string
-		status                 int
-		location               string // prefix
+		name    string
+		handler http.HandlerFunc
+		token   string
+		host    string
+		ret     string
+		status  int
+		loc     string // prefix
+		back    string // the return path handed to the proxy
 	}{
-		{"owner gets a token", "ta", "web--alice.apps.localhost:8000", "http://web--alice.apps.localhost:8000/x?y=1", 302, "http://web--alice.apps.localhost:8000/.dockeronline/auth?"},
-		{"admin gets a token", "tr", "web--alice.apps.localhost:8000", "", 302, "http://web--alice.apps.localhost:8000/.dockeronline/auth?"},
-		{"another user is refused", "tb", "web--alice.apps.localhost:8000", "", 403, ""},
-		{"no session goes to login", "", "web--alice.apps.localhost:8000", "", 302, "/login?return_to="},
-		{"unknown app", "ta", "nope--alice.apps.localhost", "", 404, ""},
-		{"not the apps domain", "ta", "web--alice.evil.test", "", 400, ""},
-		{"authority smuggling", "ta", "web--alice.apps.localhost:8000@evil.test", "", 400, ""},
-		{"path in host", "ta", "web--alice.apps.localhost/evil", "", 400, ""},
-		{"two labels", "ta", "a.web--alice.apps.localhost", "", 400, ""},
+		{"owner gets a ticket", h, "ta", "web--alice.apps.localhost:8000", "http://web--alice.apps.localhost:8000/x?y=1", 302, redeem, "/x?y=1"},
+		{"admin gets a ticket", h, "tr", "web--alice.apps.localhost:8000", "", 302, redeem, "/"},
+		{"another user is refused", h, "tb", "web--alice.apps.localhost:8000", "", 403, "", ""},
+		{"no session goes to login", h, "", "web--alice.apps.localhost:8000", "", 302, "/login?return_to=", ""},
+		{"unknown app", h, "ta", "nope--alice.apps.localhost:8000", "", 404, "", ""},
+		{"not the apps domain", h, "ta", "web--alice.evil.test", "", 400, "", ""},
+		{"authority smuggling", h, "ta", "web--alice.apps.localhost:8000@evil.test", "", 400, "", ""},
+		{"backslash smuggling", h, "ta", `evil.com\@web--alice.apps.localhost:8000`, "", 400, "", ""},
+		{"path in host", h, "ta", "web--alice.apps.localhost/evil", "", 400, "", ""},
+		{"two labels", h, "ta", "a.web--alice.apps.localhost", "", 400, "", ""},
+		{"another port of the host", h, "ta", "web--alice.apps.localhost:9999", "", 400, "", ""},
+		{"no port when the public one is 8000", h, "ta", "web--alice.apps.localhost", "", 400, "", ""},
+		{"return on another port", h, "ta", "web--alice.apps.localhost:8000", "http://web--alice.apps.localhost:9999/x", 302, redeem, "/"},
+		{"return on another scheme", h, "ta", "web--alice.apps.localhost:8000", "https://web--alice.apps.localhost:8000/x", 302, redeem, "/"},
+		{"return on another host", h, "ta", "web--alice.apps.localhost:8000", "http://evil.com/x", 302, redeem, "/"},
+		{"return with backslash userinfo", h, "ta", "web--alice.apps.localhost:8000", `http://evil.com\@web--alice.apps.localhost:8000/x`, 302, redeem, "/"},
+		{"return with user part", h, "ta", "web--alice.apps.localhost:8000", "http://evil.com@web--alice.apps.localhost:8000/x", 302, redeem, "/"},
+		{"return to //host", h, "ta", "web--alice.apps.localhost:8000", "http://web--alice.apps.localhost:8000//evil.com/x", 302, redeem, "/"},
+		{"return to /\\host", h, "ta", "web--alice.apps.localhost:8000", `http://web--alice.apps.localhost:8000/\\evil.com`, 302, redeem, "/"},
+		{"scheme-relative return", h, "ta", "web--alice.apps.localhost:8000", "//evil.com/x", 302, redeem, "/"},
+		{"https config: the default port", hs, "ta", "web--alice.apps.localhost", "https://web--alice.apps.localhost/p", 302, "https://web--alice.apps.localhost/.dockeronline/auth?", "/p"},
+		{"https config: :443 named", hs, "ta", "web--alice.apps.localhost:443", "", 302, "https://web--alice.apps.localhost/.dockeronline/auth?", "/"},
+		{"https config: http port refused", hs, "ta", "web--alice.apps.localhost:8000", "", 400, "", ""},
+		{"https config: plain-http return ignored", hs, "ta", "web--alice.apps.localhost", "http://web--alice.apps.localhost/p", 302, "https://web--alice.apps.localhost/.dockeronline/auth?", "/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,24 +110,38 @@ func TestLinkAuth(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer "+tt.token)
 			}
 			rec := httptest.NewRecorder()
-			h(rec, req)
+			tt.handler(rec, req)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d (%s)", rec.Code, tt.status, rec.Body)
 			}
 			loc := rec.Header().Get("Location")
-			if !strings.HasPrefix(loc, tt.location) {
-				t.Fatalf("location %q, want prefix %q", loc, tt.location)
+			if !strings.HasPrefix(loc, tt.loc) {
+				t.Fatalf("location %q, want prefix %q", loc, tt.loc)
 			}
 			if tt.status != 302 || !strings.Contains(loc, "/.dockeronline/auth?") {
 				return
 			}
 			u, _ := url.Parse(loc)
-			c, err := linktoken.Verify(secret, u.Query().Get("token"), "web--alice.apps.localhost", time.Now())
-			if err != nil {
-				t.Fatalf("token: %v", err)
+			if u.User != nil || u.Hostname() != "web--alice.apps.localhost" {
+				t.Fatalf("redirect to %q", loc)
 			}
-			if tt.token == "ta" && (c.UserID != "u-alice" || u.Query().Get("return") != "/x?y=1") {
-				t.Fatalf("claims %+v return %q", c, u.Query().Get("return"))
+			if got := u.Query().Get("return"); got != tt.back {
+				t.Fatalf("return %q, want %q", got, tt.back)
+			}
+			tok := u.Query().Get("token")
+			c, err := linktoken.Verify(secret, tok, linktoken.Ticket, "web--alice.apps.localhost", time.Now())
+			if err != nil {
+				t.Fatalf("ticket: %v", err)
+			}
+			if c.ID == "" || time.Until(c.Expiry) > linkauth.TokenTTL || (tt.token == "ta" && c.UserID != "u-alice") {
+				t.Fatalf("claims %+v", c)
+			}
+			// Bound to its host: no good at another app's host, nor as a cookie.
+			if _, err := linktoken.Verify(secret, tok, linktoken.Ticket, "web--bob.apps.localhost", time.Now()); err == nil {
+				t.Fatal("ticket accepted for another host")
+			}
+			if _, err := linktoken.Verify(secret, tok, linktoken.Cookie, "web--alice.apps.localhost", time.Now()); err == nil {
+				t.Fatal("ticket accepted as a cookie")
 			}
 		})
 	}

@@ -1,0 +1,65 @@
+package proxy
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/linktoken"
+)
+
+func TestTicketsRedeemOnce(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	tk := newTickets()
+	tk.max = 2
+	exp := now.Add(time.Minute)
+	steps := []struct {
+		id   string
+		at   time.Time
+		want bool
+	}{
+		{"a", now, true},
+		{"a", now.Add(time.Second), false}, // replay
+		{"b", now, true},
+		{"c", now, false},                     // full of live ids: refused, not forgotten
+		{"a", now.Add(2 * time.Minute), true}, // expired ids are swept (an expired ticket fails Verify anyway)
+		{"c", now.Add(2 * time.Minute), true},
+		{"c", now.Add(121 * time.Second), false},
+	}
+	for i, s := range steps {
+		if got := tk.redeem(s.id, exp.Add(s.at.Sub(now)), s.at); got != s.want {
+			t.Errorf("step %d: redeem(%s) = %v, want %v", i, s.id, got, s.want)
+		}
+	}
+}
+
+// When links are public over https (TLS ended before the proxy), the link
+// cookie is Secure even on the proxy's plain-http listener.
+func TestPrivateLinkSecureCookie(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.LinksHTTPS = true })
+	host := e.routeTo("sec", "alice", true, echoHeaders())
+	hostname := linktoken.NormalizeHost(host)
+	tok, err := linktoken.Sign(testSecret, linktoken.Claims{Kind: linktoken.Ticket, ID: linktoken.NewID(), Host: hostname, UserID: "uid-alice", Expiry: time.Now().Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.get(host, AuthPath+"?"+url.Values{"token": {tok}, "return": {"/"}}.Encode())
+	c := (&http.Response{Header: r.header}).Cookies()
+	if r.status != http.StatusFound || len(c) != 1 || !c[0].Secure || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode || c[0].Domain != "" {
+		t.Fatalf("cookie %d %+v", r.status, c)
+	}
+}
+
+func TestConfigLinksHTTPS(t *testing.T) {
+	for tmpl, want := range map[string]bool{"": false, "http://{host}:8000/": false, "https://{host}/": true} {
+		c, err := LoadConfig(config.FromMap(map[string]string{"APPS_URL_TEMPLATE": tmpl}))
+		if err != nil || c.LinksHTTPS != want {
+			t.Errorf("APPS_URL_TEMPLATE=%q: LinksHTTPS %v (%v), want %v", tmpl, c.LinksHTTPS, err, want)
+		}
+	}
+	if _, err := LoadConfig(config.FromMap(map[string]string{"APPS_URL_TEMPLATE": "ftp://{host}/"})); err == nil {
+		t.Error("ftp template accepted")
+	}
+}
