@@ -22,7 +22,7 @@ ALL=(nats postgres kratos "${SERVICES[@]}")
 # service_env NAME prints NAME's environment, one KEY=VALUE a line. The
 # services also inherit the caller's environment (PATH, DOCKER_HOST, …).
 service_env() {
-	echo "NATS_URL=$NATS_URL"
+	echo "NATS_URL=$(nats_url "$1")"
 	echo "LOG_LEVEL=${LOG_LEVEL:-info}"
 	case $1 in
 	gateway)
@@ -71,6 +71,29 @@ service_env() {
 		return 1
 		;;
 	esac
+}
+
+# NATS_USERS are the users of deploy/nats/permissions.conf: one per service,
+# and admin for an operator's nats CLI.
+NATS_USERS=(gateway auth runner provisioner proxy admin)
+
+# nats_password_vars prints the variables holding their passwords.
+nats_password_vars() {
+	local u
+	for u in "${NATS_USERS[@]}"; do echo "NATS_${u^^}_PASSWORD"; done
+}
+
+# nats_url USER: NATS_URL with USER's credentials (from var/secrets.env).
+nats_url() {
+	local var="NATS_${1^^}_PASSWORD"
+	echo "nats://$1:${!var:-}@${NATS_URL#nats://}"
+}
+
+# nats_env prints nats-server's environment: its store and the passwords.
+nats_env() {
+	local var
+	echo "NATS_STORE_DIR=$VAR/nats"
+	for var in $(nats_password_vars); do echo "$var=${!var:-}"; done
 }
 
 # kratos_env prints Kratos' whole environment (it reads any variable named

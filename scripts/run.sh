@@ -38,8 +38,31 @@ as_postgres() {
 	if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# --- NATS with JetStream
-start nats "$BIN/nats-server" -js -sd "$VAR/nats" -a 127.0.0.1 -p 4222 -m 8222
+# --- Secrets, made once, kept out of git in var/secrets.env.
+if [[ ! -f $VAR/secrets.env ]]; then
+	(
+		umask 077
+		{
+			echo "SECRETS_COOKIE=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+			# xchacha20-poly1305 needs exactly 32 characters.
+			echo "SECRETS_CIPHER=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+		} >"$VAR/secrets.env.tmp"
+	)
+	mv "$VAR/secrets.env.tmp" "$VAR/secrets.env"
+fi
+# The gateway and the proxy share LINK_SECRET for private web links; the
+# gateway's WEB_SECRET keys its CSRF tokens, stable across restarts.
+# Each service has its own NATS user (deploy/nats/permissions.conf); admin
+# is for an operator's nats CLI. Hex: the passwords go into NATS_URL.
+for name in LINK_SECRET WEB_SECRET $(nats_password_vars); do
+	grep -q "^$name=" "$VAR/secrets.env" ||
+		(umask 077 && echo "$name=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$VAR/secrets.env")
+done
+source "$VAR/secrets.env"
+
+# --- NATS with JetStream, with production's users and permissions.
+mapfile -t nenv < <(nats_env)
+start nats env "${nenv[@]}" "$BIN/nats-server" -js -c "$ROOT/deploy/nats/nats-local.conf"
 wait_http nats http://127.0.0.1:8222/healthz
 
 # --- Postgres: a cluster of our own in var/pg, created on the first run.
@@ -64,25 +87,7 @@ for db in kratos platform; do
 	[[ $exists == 1 ]] || psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Xqc "create database $db"
 done
 
-# --- Kratos: secrets made once, kept out of git in var/secrets.env.
-if [[ ! -f $VAR/secrets.env ]]; then
-	(
-		umask 077
-		{
-			echo "SECRETS_COOKIE=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
-			# xchacha20-poly1305 needs exactly 32 characters.
-			echo "SECRETS_CIPHER=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-		} >"$VAR/secrets.env.tmp"
-	)
-	mv "$VAR/secrets.env.tmp" "$VAR/secrets.env"
-fi
-# The gateway and the proxy share LINK_SECRET for private web links; the
-# gateway's WEB_SECRET keys its CSRF tokens, stable across restarts.
-for name in LINK_SECRET WEB_SECRET; do
-	grep -q "^$name=" "$VAR/secrets.env" ||
-		(umask 077 && echo "$name=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$VAR/secrets.env")
-done
-source "$VAR/secrets.env"
+# --- Kratos
 mapfile -t kenv < <(kratos_env)
 kratos_cfg=$ROOT/deploy/kratos/kratos.yml
 kflags=(--watch-courier --sqa-opt-out)

@@ -341,13 +341,16 @@ func natsEnv(t testing.TB, name, storeDir string) []string {
 
 // startNATS runs bin/nats-server with deploy/nats/nats.conf on free ports
 // and a private store, and returns its client address.
-func startNATS(t *testing.T) string {
+func startNATS(t *testing.T) string { return startNATSWith(t, "nats.conf") }
+
+// startNATSWith is startNATS with another file of deploy/nats.
+func startNATSWith(t *testing.T, file string) string {
 	t.Helper()
 	bin := natsServer(t)
 	port, mport := freePort(t), freePort(t)
 	// Command-line flags override the file's listen and monitoring
 	// addresses; everything else (users, permissions, JetStream) is the file's.
-	cmd := exec.Command(bin, "-c", repoPath(t, "deploy", "nats", "nats.conf"),
+	cmd := exec.Command(bin, "-c", repoPath(t, "deploy", "nats", file),
 		"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(mport))
 	cmd.Env = natsEnv(t, "nats-check", t.TempDir())
 	var out bytes.Buffer
