@@ -29,8 +29,7 @@ import (
 // usage the API itself reports. The create's latency carries its trace id
 // as exemplar, and that trace is the one the collector received.
 func TestMetricsFollowTheAPI(t *testing.T) {
-	s, authMetrics, runnerMetrics := startScrapable(t)
-	gatewayMetrics := s.GatewayURL + "/metrics"
+	s, gatewayMetrics, authMetrics, runnerMetrics := startScrapable(t)
 	u := s.Register(t, stack.UniqueName("mona"))
 
 	if r := s.Call(t, u.Token, http.MethodPost, "/api/v1/containers", map[string]any{
@@ -170,8 +169,8 @@ func (w metricWant) String() string {
 // startScrapable starts the platform as stack.Start does, with the health
 // listeners of auth and the runner (where their /metrics is) on ports
 // chosen here, and returns their /metrics URLs. The gateway serves its
-// own on its public address.
-func startScrapable(t *testing.T) (s *stack.Stack, authMetrics, runnerMetrics string) {
+// own on METRICS_ADDR, never on its public address.
+func startScrapable(t *testing.T) (s *stack.Stack, gatewayMetrics, authMetrics, runnerMetrics string) {
 	t.Helper()
 	docker := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, docker)
@@ -186,8 +185,8 @@ func startScrapable(t *testing.T) (s *stack.Stack, authMetrics, runnerMetrics st
 		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
 	})
 	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn), "HTTP_ADDR": runnerAddr})
-	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL)
-	return s, "http://" + authAddr + "/metrics", "http://" + runnerAddr + "/metrics"
+	s.GatewayURL, gatewayMetrics = gatewaytest.StartWithMetrics(t, s.NATSURL, k.PublicURL)
+	return s, gatewayMetrics, "http://" + authAddr + "/metrics", "http://" + runnerAddr + "/metrics"
 }
 
 // exemplarOf scrapes url in the OpenMetrics format (the only one that

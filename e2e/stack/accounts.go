@@ -77,7 +77,7 @@ func (s *Stack) RegisterAdmin(t testing.TB) User {
 func startGatewayAt(t testing.TB, natsURL, kratosPublicURL, addr string) string {
 	t.Helper()
 	cfg, err := gwapp.LoadConfig(config.FromMap(map[string]string{
-		"NATS_URL": natsURL, "HTTP_ADDR": addr, "KRATOS_PUBLIC_URL": kratosPublicURL,
+		"NATS_URL": natsURL, "HTTP_ADDR": addr, "KRATOS_PUBLIC_URL": kratosPublicURL, "METRICS_ADDR": "127.0.0.1:0",
 	}))
 	if err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func StartWeb(t testing.TB) *Web {
 	startProxy(t, s.NATSURL, w.AppsDomain, gw, fmt.Sprintf("127.0.0.1:%d", proxyPort))
 	s.GatewayURL = startGatewayEnv(t, gwAddr, map[string]string{
 		"NATS_URL": s.NATSURL, "HTTP_ADDR": gwAddr, "KRATOS_PUBLIC_URL": k.PublicURL,
-		"APPS_DOMAIN": w.AppsDomain, "APPS_PORT": strconv.Itoa(proxyPort),
+		"APPS_DOMAIN": w.AppsDomain, "APPS_PORT": strconv.Itoa(proxyPort), "METRICS_ADDR": "127.0.0.1:0",
 	})
 	return w
 }

@@ -137,7 +137,7 @@ func (p *Platform) serviceEnv(dsn string, opts Options) map[string][]string {
 	}
 	per := map[string]map[string]string{
 		"gateway": {"KRATOS_PUBLIC_URL": p.Kratos.PublicURL, "APPS_DOMAIN": AppsDomain,
-			"APPS_PORT": p.ProxyAddr[strings.LastIndex(p.ProxyAddr, ":")+1:]},
+			"APPS_PORT": p.ProxyAddr[strings.LastIndex(p.ProxyAddr, ":")+1:], "METRICS_ADDR": "127.0.0.1:0"},
 		"auth": {"DATABASE_URL": dsn, "KRATOS_PUBLIC_URL": p.Kratos.PublicURL,
 			"KRATOS_ADMIN_URL": p.Kratos.AdminURL, "BOOTSTRAP_ADMIN": p.Admin + "@example.test"},
 		"runner":      {"DATABASE_URL": dsn, "DOCKER_HOST": p.Relay.Host()},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/pkg/lifecycle"
+	"github.com/dockeronline/platform/pkg/metrics"
 )
 
 // Run serves until ctx ends. If ready is not nil it receives the address
@@ -21,7 +22,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- string)
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
-	h, err := Router(cfg, nc, health.Checks{"nats": health.NATS(nc)}, log)
+	reg := metrics.NewRegistry("gateway")
+	h, err := Router(cfg, nc, health.Checks{"nats": health.NATS(nc)}, reg, log)
 	if err != nil {
 		nc.Close()
 		return err
@@ -36,6 +38,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- string)
 	var g lifecycle.Group
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); return nil })
 	g.AddHTTP(srv, ln)
+	if cfg.MetricsAddr != "" {
+		// /metrics on its own listener: the public one answers it 404.
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			nc.Close()
+			return fmt.Errorf("listen METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		reg.Mount(mux)
+		g.AddHTTP(&http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, mln)
+		log.Info("metrics on", "addr", mln.Addr().String())
+	}
 	g.AddNATS(nc)
 	log.Info("gateway serving", "http", ln.Addr().String(), "nats", cfg.NATSURL)
 	if ready != nil {

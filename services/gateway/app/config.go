@@ -9,6 +9,9 @@ import (
 	"github.com/dockeronline/platform/services/gateway/web"
 )
 
+// DefaultMetricsAddr is where /metrics is served by default: loopback.
+const DefaultMetricsAddr = "127.0.0.1:9080"
+
 // Config is the gateway's configuration (see README).
 type Config struct {
 	config.Common
@@ -18,6 +21,9 @@ type Config struct {
 	// Link is the private-link hop's settings (LINK_SECRET shared with the
 	// proxy; APPS_DOMAIN, default apps.localhost).
 	Link linkauth.Config
+	// MetricsAddr serves /metrics, apart from the public listener
+	// (METRICS_ADDR, default 127.0.0.1:9080; empty: not served).
+	MetricsAddr string
 	// Web is the web UI's settings (APPS_DOMAIN, APPS_PORT,
 	// APPS_URL_TEMPLATE, WEB_SECRET; see docs/UI.md).
 	Web web.Config
@@ -28,6 +34,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 	c := Config{
 		Common:          config.LoadCommon(e, "127.0.0.1:8080"),
 		KratosPublicURL: e.String("KRATOS_PUBLIC_URL", "http://127.0.0.1:4433"),
+		MetricsAddr:     e.String("METRICS_ADDR", DefaultMetricsAddr),
 		Link: linkauth.Config{
 			Secret:     []byte(e.String("LINK_SECRET", "")),
 			AppsDomain: e.String("APPS_DOMAIN", "apps.localhost"),

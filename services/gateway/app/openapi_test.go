@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/natstest"
 )
 
@@ -43,7 +44,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Routes(cfg, nc, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := Routes(cfg, nc, nil, metrics.NewRegistry("gateway"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,8 +41,8 @@ const KratosPrefix = "/.ory/kratos/public"
 
 // Router builds the gateway's whole HTTP surface. Each feature mounts its
 // own routes here, in one place, so the surface is readable at a glance.
-func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (http.Handler, error) {
-	r, err := Routes(cfg, nc, checks, log)
+func Router(cfg Config, nc *nats.Conn, checks health.Checks, reg *metrics.Registry, log *slog.Logger) (http.Handler, error) {
+	r, err := Routes(cfg, nc, checks, reg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -50,21 +50,20 @@ func Router(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (
 }
 
 // Routes is the gateway's route tree before tracing wraps it; the OpenAPI
-// test walks it.
-func Routes(cfg Config, nc *nats.Conn, checks health.Checks, log *slog.Logger) (*chi.Mux, error) {
+// test walks it. reg counts its requests; it is served on METRICS_ADDR,
+// never here (the public listener).
+func Routes(cfg Config, nc *nats.Conn, checks health.Checks, reg *metrics.Registry, log *slog.Logger) (*chi.Mux, error) {
 	kratosURL, err := url.Parse(cfg.KratosPublicURL)
 	if err != nil {
 		return nil, err
 	}
 	r := chi.NewRouter()
-	reg := metrics.NewRegistry("gateway")
 	r.Use(reg.HTTPMiddleware(routePattern)) // outermost: counts the 500 of a recovered panic
 	r.Use(chimw.Recoverer, nameSpan)
 	hm := health.Handler(checks)
 	r.Handle("/healthz", hm)
 	r.Handle("/readyz", hm)
 	r.Get("/auth/link", linkauth.Handler(nc, cfg.Link, log))
-	r.Handle("/metrics", reg.Handler())
 	// Sign-ins are counted per address and identifier; repeated failures lock out (loginlimit).
 	r.Handle(KratosPrefix+"/*", loginlimit.New(loginlimit.Options{}).Wrap(http.StripPrefix(KratosPrefix, kratosProxy(kratosURL))))
 	auditor, err := audit.New(nc, log)

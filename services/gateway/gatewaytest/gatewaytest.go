@@ -3,21 +3,33 @@ package gatewaytest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/dockeronline/platform/pkg/config"
+	"github.com/dockeronline/platform/pkg/testenv"
 	"github.com/dockeronline/platform/services/gateway/app"
 )
 
 // Start runs the gateway until the test ends and returns its base URL.
 func Start(t testing.TB, natsURL, kratosPublicURL string) string {
 	t.Helper()
+	base, _ := StartWithMetrics(t, natsURL, kratosPublicURL)
+	return base
+}
+
+// StartWithMetrics is Start that also returns the URL of the gateway's
+// /metrics, on its own listener (METRICS_ADDR), not the public one.
+func StartWithMetrics(t testing.TB, natsURL, kratosPublicURL string) (base, metricsURL string) {
+	t.Helper()
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	cfg, err := app.LoadConfig(config.FromMap(map[string]string{
 		"NATS_URL":          natsURL,
 		"HTTP_ADDR":         "127.0.0.1:0",
+		"METRICS_ADDR":      metricsAddr,
 		"KRATOS_PUBLIC_URL": kratosPublicURL,
 	}))
 	if err != nil {
@@ -47,5 +59,5 @@ func Start(t testing.TB, natsURL, kratosPublicURL string) string {
 			t.Error("gateway did not stop within 30s")
 		}
 	})
-	return "http://" + addr
+	return "http://" + addr, "http://" + metricsAddr + "/metrics"
 }
