@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/pkg/testenv"
 	"github.com/dockeronline/platform/services/gateway/linkauth"
 )
 
@@ -46,7 +50,10 @@ func sessions(t *testing.T, nc *nats.Conn, users map[string]identity.Caller) {
 	}
 }
 
-func TestLinkAuth(t *testing.T) {
+// setup is a bus with alice, bob and an admin signed in, and alice's
+// private app web--alice.
+func setup(t *testing.T) *nats.Conn {
+	t.Helper()
 	nc := natstest.Connect(t, natstest.Server(t))
 	alice := identity.Caller{UserID: "u-alice", Username: "alice", Role: identity.RoleUser}
 	bob := identity.Caller{UserID: "u-bob", Username: "bob", Role: identity.RoleUser}
@@ -60,6 +67,11 @@ func TestLinkAuth(t *testing.T) {
 	if _, err := kv.Put(context.Background(), "web--alice", []byte(`{"owner":"u-alice","target":"172.18.0.2:80"}`)); err != nil {
 		t.Fatal(err)
 	}
+	return nc
+}
+
+func TestLinkAuth(t *testing.T) {
+	nc := setup(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := linkauth.Handler(nc, linkauth.Config{Secret: secret, AppsDomain: "apps.localhost", LoginPath: "/login?return_to=",
 		AppsURLTemplate: "http://{host}:8000/"}, quiet)
@@ -151,5 +163,69 @@ func TestLinkAuth(t *testing.T) {
 	off(rec, httptest.NewRequest(http.MethodGet, "http://gw/auth/link?host=web--alice.apps.localhost", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("no secret: %d", rec.Code)
+	}
+}
+
+// TestLinkTicketNeverReachesTheBait: a browser that follows every redirect
+// of /auth/link (resolving *.apps.localhost to loopback, as browsers do)
+// never carries a ticket to a listener on another port of the link's host,
+// whatever host and return it is given: the bait records nothing, and
+// tickets reach only the configured public port.
+func TestLinkTicketNeverReachesTheBait(t *testing.T) {
+	nc := setup(t)
+	bait := testenv.NewBait(t)
+	var mu sync.Mutex
+	var redeemed []string
+	public := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		redeemed = append(redeemed, r.Host+r.URL.Path)
+		mu.Unlock()
+	}))
+	t.Cleanup(public.Close)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(public.URL, "http://"))
+	h := linkauth.Handler(nc, linkauth.Config{Secret: secret, AppsDomain: "apps.localhost", LoginPath: "/login?return_to=",
+		AppsURLTemplate: "http://{host}:" + port + "/"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gw := httptest.NewServer(h)
+	t.Cleanup(gw.Close)
+	// Every name dials loopback, at the port the URL names.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, p, _ := net.SplitHostPort(addr)
+			return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort("127.0.0.1", p))
+		},
+	}}
+	appHost := "web--alice.apps.localhost"
+	attacks := []struct{ host, ret string }{
+		{appHost + ":" + strconv.Itoa(bait.Port), ""},
+		{appHost + ":" + strconv.Itoa(bait.Port), "http://" + appHost + ":" + strconv.Itoa(bait.Port) + "/steal"},
+		{appHost + ":" + port, "http://" + appHost + ":" + strconv.Itoa(bait.Port) + "/steal"},
+		{appHost + ":" + port, bait.URL + "steal"},
+		{appHost + ":" + port, "//" + bait.Host + "/steal"},
+		{appHost + ":" + port, "http://" + appHost + ":" + port + "//" + bait.Host + "/steal"},
+		{appHost + ":" + port, `http://` + bait.Host + `\@` + appHost + ":" + port + "/"},
+		{bait.Host, ""},
+		{appHost + ":" + port + "@" + bait.Host, ""},
+		{`evil.com\@` + appHost + ":" + port, ""},
+	}
+	for _, a := range attacks {
+		req, _ := http.NewRequest(http.MethodGet, gw.URL+"/auth/link?"+url.Values{"host": {a.host}, "return": {a.ret}}.Encode(), nil)
+		req.Header.Set("Authorization", "Bearer ta")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("host %q return %q: %v", a.host, a.ret, err)
+		}
+		res.Body.Close()
+	}
+	bait.AssertUntouched(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(redeemed) == 0 {
+		t.Fatal("no ticket reached the public port: the attacks prove nothing")
+	}
+	for _, r := range redeemed {
+		if r != appHost+":"+port+linkauth.AuthPath {
+			t.Errorf("a ticket went to %s", r)
+		}
 	}
 }
