@@ -47,6 +47,7 @@ var pubMatrix = []struct {
 	{"stream.x1.ctl", []string{"gateway"}},
 	{"$KV.routes.web--alice", []string{"proxy"}},
 	{"$KV.routes-state.c1", []string{"proxy"}},
+	{"$KV.link-tickets.t1", []string{"proxy"}},
 	{"$KV.jobs.j1", []string{"runner"}},
 	{"$KV.image-refs.u1.aW1n", []string{"runner"}},
 	{"$O.contexts.C.nuid1", []string{"gateway", "runner"}},

@@ -150,6 +150,11 @@ func AuditEvent(action string) string { return auditPrefix + action }
 // keyed by host label ("web--alice", "web-8080--alice").
 const RoutesBucket = "routes"
 
+// LinkTicketsBucket is the KV bucket of redeemed private-link tickets,
+// keyed by ticket id, kept a few minutes: every proxy redeems a ticket at
+// most once, platform-wide. Written by the proxy only.
+const LinkTicketsBucket = "link-tickets"
+
 // ContainerEvent is "evt.container.<action>", e.g. "evt.container.start".
 func ContainerEvent(action string) string { return containerEventPrefix + action }
 

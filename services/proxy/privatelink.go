@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -37,8 +39,10 @@ type links struct {
 	// cookie is Secure even when TLS ends before the proxy.
 	secure  bool
 	tickets *tickets
-	now     func() time.Time
-	log     *slog.Logger
+	// shared: the platform-wide record (nil in tests of the handler alone).
+	shared *sharedTickets
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 // allow reports whether r may reach route; when not, it has answered.
@@ -82,8 +86,8 @@ func (l *links) callback(w http.ResponseWriter, r *http.Request, route Route, ho
 	}
 	now := l.now()
 	claims, err := linktoken.Verify(l.secret, q.Get("token"), linktoken.Ticket, hostname, now)
-	if err == nil && !l.tickets.redeem(claims.ID, claims.Expiry, now) {
-		err = errTicketUsed
+	if err == nil {
+		err = l.redeem(r.Context(), claims, now)
 	}
 	if err != nil {
 		l.log.InfoContext(r.Context(), "private link token refused", "label", route.Label, "err", err)
@@ -107,6 +111,27 @@ func (l *links) callback(w http.ResponseWriter, r *http.Request, route Route, ho
 		HttpOnly: true, Secure: l.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, back, http.StatusFound)
+}
+
+// redeem uses a ticket up: here first, then platform-wide; any doubt
+// (NATS unreachable) refuses it, and the browser can ask the gateway again.
+func (l *links) redeem(ctx context.Context, c linktoken.Claims, now time.Time) error {
+	if !l.tickets.redeem(c.ID, c.Expiry, now) {
+		return errTicketUsed
+	}
+	if l.shared == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	first, err := l.shared.redeem(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("link ticket record unavailable: %w", err)
+	}
+	if !first {
+		return errTicketUsed
+	}
+	return nil
 }
 
 // fromCookies returns the claims of the first link cookie valid for

@@ -39,7 +39,7 @@ func New(cfg Config, nc *nats.Conn, log *slog.Logger) (*Service, error) {
 	}
 	routes := &Routes{}
 	l := &links{secret: cfg.LinkSecret, gateway: cfg.GatewayURL, ttl: cfg.LinkCookieTTL, secure: cfg.LinksHTTPS,
-		tickets: newTickets(), now: time.Now, log: log}
+		tickets: newTickets(), shared: &sharedTickets{js: js}, now: time.Now, log: log}
 	h := &Handler{
 		domain: cfg.AppsDomain,
 		routes: routes,

@@ -7,10 +7,8 @@ import (
 
 // tickets remembers the ids of redeemed link tickets until they expire, so
 // each ticket opens a cookie once: one that leaked (history, a log, a
-// shoulder) after its owner used it is worthless. Memory only, per proxy:
-// with several proxies behind one address a leaked, still-unexpired ticket
-// could be redeemed once more at each other proxy within its minute of
-// life, and only for the host and user it names.
+// shoulder) after its owner used it is worthless. This is the proxy's own
+// memory; sharedTickets makes it hold across several proxies.
 type tickets struct {
 	mu   sync.Mutex
 	used map[string]time.Time // id -> expiry

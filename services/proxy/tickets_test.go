@@ -63,3 +63,24 @@ func TestConfigLinksHTTPS(t *testing.T) {
 		t.Error("ftp template accepted")
 	}
 }
+
+// Two proxies on one NATS: a ticket redeemed at one is refused at the
+// other (the shared record in the link-tickets bucket).
+func TestTicketSingleUseAcrossProxies(t *testing.T) {
+	a := newEnv(t)
+	b := startProxy(t, a.nc, testConfig())
+	host := a.routeTo("two", "alice", true, echoHeaders())
+	hostname := linktoken.NormalizeHost(host)
+	eventually(t, 20*time.Second, "route at the second proxy", func() bool { _, ok := b.svc.Routes.Load().Lookup("two--alice"); return ok })
+	ticket, err := linktoken.Sign(testSecret, linktoken.Claims{Kind: linktoken.Ticket, ID: linktoken.NewID(), Host: hostname, UserID: "uid-alice", Expiry: time.Now().Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := AuthPath + "?" + url.Values{"token": {ticket}, "return": {"/"}}.Encode()
+	if r := a.get(host, path); r.status != http.StatusFound || r.header.Get("Set-Cookie") == "" {
+		t.Fatalf("first redemption: %d %s", r.status, clip(r.body))
+	}
+	if r := b.get(b.host("two--alice"), path); r.status != http.StatusBadRequest || r.header.Get("Set-Cookie") != "" {
+		t.Fatalf("the same ticket at another proxy: %d %v", r.status, r.header)
+	}
+}
