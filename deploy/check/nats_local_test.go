@@ -29,7 +29,7 @@ func TestNATSLocalConfig(t *testing.T) {
 			t.Errorf("as %q: want an authorization violation, got %v", c.user, err)
 		}
 	}
-	commands := []string{"cmd.runner.container.create", "cmd.runner.user.purge", "cmd.auth.user.list", "cmd.provisioner.status", "cmd.anything"}
+	commands := []string{"cmd.auth.session.check", "cmd.runner.container.create", "cmd.runner.user.purge", "cmd.auth.user.list", "cmd.provisioner.status", "cmd.anything"}
 	for _, u := range natsUsers {
 		conn := dialNATS(t, addr, u, natsPassword(u))
 		for _, subj := range commands {

@@ -31,7 +31,7 @@ var pubMatrix = []struct {
 }{
 	{"cmd.runner.container.create", []string{"gateway"}},
 	{"cmd.runner.user.purge", []string{"gateway"}},
-	{"cmd.auth.session.check", []string{"gateway", "proxy"}},
+	{"cmd.auth.session.check", []string{"gateway"}},
 	{"cmd.auth.user.list", []string{"gateway"}},
 	{"cmd.provisioner.status", []string{"gateway"}},
 	{"evt.user.created", []string{"auth"}},
