@@ -14,11 +14,13 @@ import (
 // connection while the client is still sending: the client then sees a
 // reset, not the answer. So a body over its limit is read on and thrown
 // away, within bounds, before the handler answers; past those bounds the
-// connection is closed anyway (a client sending more than this is not
-// waiting for an answer).
+// connection is closed anyway and such a client may see a reset (one
+// sending more than this for longer is not waiting for an answer).
+// Discarding costs the server no memory and little CPU; the time bound is
+// what limits it, like any upload.
 const (
 	// maxDrain bounds how much of an oversized body is discarded.
-	maxDrain = 32 << 20
+	maxDrain = 256 << 20
 	// drainTimeout bounds how long discarding may take.
 	drainTimeout = 10 * time.Second
 )
