@@ -57,7 +57,7 @@ func StartWeb(t testing.TB) *Web {
 		NATSURL: s.NATSURL, DatabaseURL: dsn, HTTPAddr: authAddr,
 		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.Admin,
 	})
-	runnertest.Start(t, s.NATSURL)
+	runnertest.Start(t, s.NATSURL, map[string]string{"RUNNER_PULL_INTERNAL_REGISTRIES": "127.0.0.1"}) // the tests' loopback registries
 	w := &Web{Stack: s, AppsDomain: "apps.localhost", ProxyURL: "http://127.0.0.1:" + strconv.Itoa(proxyPort)}
 	startProxy(t, s.NATSURL, w.AppsDomain, gw, fmt.Sprintf("127.0.0.1:%d", proxyPort))
 	s.GatewayURL = startGatewayEnv(t, gwAddr, map[string]string{

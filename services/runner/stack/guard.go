@@ -278,7 +278,7 @@ func (g *guard) ImageBuild(context.Context, io.Reader, client.ImageBuildOptions)
 }
 
 func (g *guard) ImagePull(ctx context.Context, ref string, o client.ImagePullOptions) (client.ImagePullResponse, error) {
-	if err := image.MayUse(ctx, g.docker, g.caller, ref); err != nil {
+	if err := image.MayPull(ctx, g.docker, g.caller, ref); err != nil {
 		return nil, err
 	}
 	if err := build.AllowedRegistry(ctx, g.docker, g.registries, ref); err != nil {
