@@ -164,9 +164,10 @@ func (a *Access) check(ctx context.Context, docker *client.Client, c identity.Ca
 	case cerrdefs.IsNotFound(err):
 		return a.pullRules(ctx, refs, c, raw)
 	case err != nil:
-		if cerrdefs.IsInvalidArgument(err) {
-			_, _, perr := Parse(raw)
-			if perr != nil {
+		if cerrdefs.IsInvalidArgument(err) && !pull {
+			// The engine cannot read it (an older engine and IPv6
+			// literals): judge it as the pull it would be, then quote it.
+			if perr := a.pullRules(ctx, refs, c, raw); perr != nil {
 				return perr
 			}
 		}
