@@ -307,7 +307,9 @@ func sorted(a, b string) []string {
 
 func TestPullErrorsQuoteDocker(t *testing.T) {
 	dead := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) // nobody listens there
-	h := setup(t, func(o *image.Options, _ *registrytest.Registry) { o.InternalRegistries = append(o.InternalRegistries, dead) })
+	h := setup(t, func(o *image.Options, _ *registrytest.Registry) {
+		o.InternalRegistries = append(o.InternalRegistries, dead)
+	})
 	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 
 	// Refused at once: malformed references, in the parser's own words.
