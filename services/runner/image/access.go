@@ -193,21 +193,17 @@ func (a *Access) pullRules(ctx context.Context, refs *Refs, c identity.Caller, r
 	if err != nil {
 		return err
 	}
-	if err := a.gate.check(ctx, named, familiar); err != nil {
-		return err
+	// The namespace first: it needs no lookup.
+	if ns := Namespace(named); ns != "" && ns != c.Username {
+		owners, err := refs.Claimants(ctx, ns)
+		if err != nil {
+			return err
+		}
+		if ownedByOther(owners, c.UserID) {
+			return apierr.Policy(RuleNamespace, "%q is in the image namespace of platform user %q; only they can put images there", familiar, ns)
+		}
 	}
-	ns := Namespace(named)
-	if ns == "" || ns == c.Username {
-		return nil
-	}
-	owners, err := refs.Claimants(ctx, ns)
-	if err != nil {
-		return err
-	}
-	if ownedByOther(owners, c.UserID) {
-		return apierr.Policy(RuleNamespace, "%q is in the image namespace of platform user %q; only they can put images there", familiar, ns)
-	}
-	return nil
+	return a.gate.check(ctx, named, familiar)
 }
 
 // usable reports whether c may use the image id known by names (its tags
