@@ -75,7 +75,9 @@ func (g registryGate) check(ctx context.Context, named reference.Named, ref stri
 		return err
 	}
 	domain := reference.Domain(named)
-	if internalAllowed(g.internal, domain) {
+	if domain == dockerHub || internalAllowed(g.internal, domain) {
+		// Docker Hub's address is the engine's own constant, never
+		// the user's choice: nothing to look up.
 		return nil
 	}
 	host := registryHost(domain)
@@ -129,13 +131,12 @@ func internalAllowed(allowed []string, domain string) bool {
 	return false
 }
 
+// dockerHub is Docker Hub's domain in references.
+const dockerHub = "docker.io"
+
 // registryHost is the host the engine dials for domain: the port and an
-// IPv6 literal's brackets go, and Docker Hub's "docker.io" is served by
-// registry-1.docker.io.
+// IPv6 literal's brackets go.
 func registryHost(domain string) string {
-	if domain == "docker.io" {
-		return "registry-1.docker.io"
-	}
 	host := domain
 	if h, _, err := net.SplitHostPort(domain); err == nil {
 		host = h

@@ -30,22 +30,21 @@ func (h hosts) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, err
 // TestResolver answers the names the SSRF tests use like glibc and DNS
 // would: numeric forms and rebinding services point at loopback.
 var TestResolver = hosts{
-	"localhost":            {"127.0.0.1", "::1"},
-	"127.1":                {"127.0.0.1"},
-	"0x7f000001":           {"127.0.0.1"},
-	"2130706433":           {"127.0.0.1"},
-	"127.0.0.1.nip.io":     {"127.0.0.1"},
-	"registry-1.docker.io": {"44.208.254.194"},
-	"ghcr.io":              {"140.82.112.33"},
-	"rebind.example":       {"44.208.254.194", "127.0.0.1"},
-	"metadata.example":     {"169.254.169.254"},
-	"private.example":      {"10.1.2.3"},
-	"ula.example":          {"fd00::1"},
-	"cgnat.example":        {"100.64.0.1"},
-	"mapped.example":       {"::ffff:127.0.0.1"},
-	"nat64.example":        {"64:ff9b::7f00:1"},
-	"unspecified.example":  {"0.0.0.0"},
-	"ourhost.example":      {"203.0.113.7"},
+	"localhost":           {"127.0.0.1", "::1"},
+	"127.1":               {"127.0.0.1"},
+	"0x7f000001":          {"127.0.0.1"},
+	"2130706433":          {"127.0.0.1"},
+	"127.0.0.1.nip.io":    {"127.0.0.1"},
+	"ghcr.io":             {"140.82.112.33"},
+	"rebind.example":      {"44.208.254.194", "127.0.0.1"},
+	"metadata.example":    {"169.254.169.254"},
+	"private.example":     {"10.1.2.3"},
+	"ula.example":         {"fd00::1"},
+	"cgnat.example":       {"100.64.0.1"},
+	"mapped.example":      {"::ffff:127.0.0.1"},
+	"nat64.example":       {"64:ff9b::7f00:1"},
+	"unspecified.example": {"0.0.0.0"},
+	"ourhost.example":     {"203.0.113.7"},
 }
 
 func TestRegistryGate(t *testing.T) {
@@ -56,7 +55,8 @@ func TestRegistryGate(t *testing.T) {
 		internal []string // RUNNER_PULL_INTERNAL_REGISTRIES
 		rule     string   // "" = allowed
 	}{
-		{ref: "busybox"},
+		{ref: "busybox"}, // Docker Hub: no lookup (the resolver does not know it)
+		{ref: "alice/app:1"},
 		{ref: "ghcr.io/acme/app:1"},
 		{ref: "ghcr.io/acme/app:1", allowed: []string{"docker.io"}, rule: RuleRegistry},
 		{ref: "busybox", allowed: []string{"docker.io"}},
