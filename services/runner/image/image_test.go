@@ -514,3 +514,39 @@ func TestPullsOnlyFromAllowedRegistries(t *testing.T) {
 		t.Errorf("pull from the allowed registry ended %+v", last.Error)
 	}
 }
+
+// A tag moves when its owner builds: a reference another user recorded
+// under that name earlier (a pull from Docker Hub before the namespace's
+// user first built) does not follow it to the build.
+func TestAStaleReferenceDoesNotFollowATagIntoAnotherNamespace(t *testing.T) {
+	h := setup(t)
+	bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	mallory := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	tag := bob.Username + "/x:1"
+	refs, err := image.OpenRefs(context.Background(), h.js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What mallory's pull of the name recorded, before bob claimed it.
+	if err := refs.Put(context.Background(), image.Ref{Ref: tag, ImageID: "sha256:" + strings.Repeat("0", 64), Owner: mallory.UserID, Username: mallory.Username, Pulled: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.builtBy(bob, tag, nil)
+
+	if err := h.access().MayUse(context.Background(), mallory, tag); apierr.From(err).Code != apierr.CodeNotFound {
+		t.Errorf("mallory may use bob's build through her old reference: %v", err)
+	}
+	for _, im := range h.list(mallory, false) {
+		if im.ID == id {
+			t.Errorf("mallory lists bob's build: %+v", im)
+		}
+	}
+	_, err = call[msg.ImageRemoveResult](h, mallory, subjects.ImageRemove, msg.ImageRef{Ref: tag})
+	wantCode(t, err, apierr.CodeNotFound)
+	if _, err := h.cli.ImageInspect(context.Background(), tag); err != nil {
+		t.Errorf("mallory's remove took bob's build: %v", err)
+	}
+	if im, ok := find(h.list(bob, false), tag); !ok || im.ID != id || im.Owner != bob.UserID {
+		t.Errorf("bob's view of his build: %+v", im)
+	}
+}

@@ -35,7 +35,7 @@ const composeProjectLabel = "com.docker.compose.project"
 //     container; it may only join the owner's networks.
 //   - Networks and volumes are created only in the owner's namespace, with
 //     the owner's labels; removals and stops touch only the owner's objects.
-//   - Images are pulled only where the caller may (image.MayUse); Compose
+//   - Images are pulled only where the caller may (image.MayPull); Compose
 //     never builds (the platform's builder did, before).
 type guard struct {
 	client.APIClient
