@@ -47,7 +47,9 @@ func Start(t testing.TB) *Stack {
 		NATSURL: s.NATSURL, DatabaseURL: dsn,
 		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
 	})
-	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn)})
+	// The tests' registries (pkg/registrytest) listen on loopback: allowed
+	// here by configuration, as an operator would.
+	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn), "RUNNER_PULL_INTERNAL_REGISTRIES": "127.0.0.1"})
 	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL)
 	return s
 }

@@ -57,6 +57,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
+	image.Install(image.NewAccess(docker, js, cfg.Images)) // who may use which image: image.MayUse
 
 	db, err := sql.Open("postgres", cfg.DatabaseURL)
 	if err != nil {

@@ -155,7 +155,7 @@ func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, er
 		}
 		return "", apierr.New(apierr.CodeUnavailable, "the build of %s was cut off: %v", p.Tag, err)
 	}
-	return id, nil
+	return id, image.RecordBuild(ctx, p.opts.Labels[policy.LabelOwner], p.opts.Labels[policy.LabelUsername], p.Tag, id)
 }
 
 func hasStage(stages []string, target string) bool {

@@ -46,7 +46,9 @@ type harness struct {
 func setup(t *testing.T, opts ...func(*image.Options, *registrytest.Registry)) *harness {
 	t.Helper()
 	reg := registrytest.Start(t)
-	var o image.Options
+	// The test registry listens on loopback: allowed by configuration, as
+	// an operator would, never by default.
+	o := image.Options{InternalRegistries: []string{reg.Host}, Resolver: image.TestResolver}
 	for _, f := range opts {
 		f(&o, reg)
 	}
@@ -304,7 +306,10 @@ func sorted(a, b string) []string {
 }
 
 func TestPullErrorsQuoteDocker(t *testing.T) {
-	h := setup(t)
+	dead := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) // nobody listens there
+	h := setup(t, func(o *image.Options, _ *registrytest.Registry) {
+		o.InternalRegistries = append(o.InternalRegistries, dead)
+	})
 	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 
 	// Refused at once: malformed references, in the parser's own words.
@@ -318,14 +323,13 @@ func TestPullErrorsQuoteDocker(t *testing.T) {
 
 	// Failed jobs: what Docker says about a missing tag, and about a
 	// registry nobody listens on.
-	dead := fmt.Sprintf("127.0.0.1:%d/app:1", testenv.FreePort(t)) // nobody listens there
 	cases := []struct {
 		ref  string
 		code apierr.Code
 		text string
 	}{
 		{h.reg.Ref("nothing-here:nope"), apierr.CodeNotFound, "not found"},
-		{dead, apierr.CodeUnavailable, "connection refused"},
+		{dead + "/app:1", apierr.CodeUnavailable, "connection refused"},
 	}
 	for _, c := range cases {
 		_, evs := h.pull(alice, c.ref)
@@ -340,34 +344,66 @@ func TestPullErrorsQuoteDocker(t *testing.T) {
 	}
 }
 
+// access is the image access rules over the harness's engine and bucket,
+// with its pull rules: what the container, build and stack paths ask.
+func (h *harness) access() *image.Access {
+	return image.NewAccess(h.cli, h.js, image.Options{InternalRegistries: []string{h.reg.Host}, Resolver: image.TestResolver})
+}
+
+// builtBy builds an image tagged tag as the build path does for owner, and
+// records it with the function the build path calls. It is labelled as
+// labels say, which must not matter.
+func (h *harness) builtBy(owner identity.Caller, tag string, labels map[string]string) string {
+	h.t.Helper()
+	df := "FROM " + dockertest.BusyboxImage(h.t, h.cli) + "\nRUN echo " + owner.Username + "-secret > /secret\n"
+	for k, v := range labels {
+		df += "LABEL " + k + "=" + v + "\n"
+	}
+	dockertest.BuildImage(h.t, h.cli, tag, map[string][]byte{"Dockerfile": []byte(df)})
+	h.t.Cleanup(func() { registrytest.RemoveLocal(h.t, h.cli, tag) })
+	in, err := h.cli.ImageInspect(context.Background(), tag)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.access().RecordBuild(context.Background(), owner.UserID, owner.Username, tag, in.ID); err != nil {
+		h.t.Fatal(err)
+	}
+	return in.ID
+}
+
 func TestBuiltImagesStayInTheirOwnersNamespace(t *testing.T) {
 	h := setup(t)
 	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 	bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
 	admin := runnertest.NewUser(t, h.cli, identity.RoleAdmin)
+	acc := h.access()
+	ctx := context.Background()
 
-	// What a build of alice's leaves (issue 4): "<user>/<name>:<tag>" with
-	// her owner label.
+	// Alice's build (issue 4), labelled as if it were bob's: labels an
+	// image carries say nothing about whose it is.
 	tag := alice.Username + "/app:1"
-	base := dockertest.BusyboxImage(t, h.cli)
-	dockertest.BuildImage(t, h.cli, tag, map[string][]byte{"Dockerfile": []byte(fmt.Sprintf(
-		"FROM %s\nLABEL %s=%s %s=%s\n", base, policy.LabelOwner, alice.UserID, policy.LabelUsername, alice.Username))})
-	t.Cleanup(func() { registrytest.RemoveLocal(t, h.cli, tag) })
+	id := h.builtBy(alice, tag, map[string]string{policy.LabelOwner: bob.UserID, policy.LabelUsername: bob.Username})
+	hex := strings.TrimPrefix(id, "sha256:")
 
 	if im, ok := find(h.list(alice, false), tag); !ok || im.Owner != alice.UserID {
 		t.Fatalf("alice's list lacks her build: %+v", h.list(alice, false))
 	}
-	if _, ok := find(h.list(bob, false), tag); ok {
-		t.Fatal("bob sees alice's build")
+	for _, im := range h.list(bob, false) {
+		if im.ID == id {
+			t.Fatalf("bob sees alice's build (it is labelled his): %+v", im)
+		}
 	}
-	ctx := context.Background()
 	cases := []struct {
 		name string
 		err  error
 		code apierr.Code
 	}{
 		{"bob removes it", second(call[msg.ImageRemoveResult](h, bob, subjects.ImageRemove, msg.ImageRef{Ref: tag})), apierr.CodeNotFound},
-		{"bob runs it", image.MayUse(ctx, h.cli, bob, tag), apierr.CodeNotFound},
+		{"bob runs it by name", acc.MayUse(ctx, bob, tag), apierr.CodeNotFound},
+		{"bob runs it by id", acc.MayUse(ctx, bob, id), apierr.CodeNotFound},
+		{"bob runs it by bare id", acc.MayUse(ctx, bob, hex), apierr.CodeNotFound},
+		{"bob runs it by short id", acc.MayUse(ctx, bob, hex[:12]), apierr.CodeNotFound},
+		{"bob runs it by digest", acc.MayUse(ctx, bob, alice.Username+"/app@"+id), apierr.CodePolicy},
 		{"bob pulls over it", second(call[msg.JobStarted](h, bob, subjects.ImagePull, msg.ImagePullRequest{Image: tag})), apierr.CodePolicy},
 		{"bob pulls into her namespace", second(call[msg.JobStarted](h, bob, subjects.ImagePull, msg.ImagePullRequest{Image: alice.Username + "/other:1"})), apierr.CodePolicy},
 	}
@@ -379,11 +415,13 @@ func TestBuiltImagesStayInTheirOwnersNamespace(t *testing.T) {
 			}
 		})
 	}
-	if err := image.MayUse(ctx, h.cli, alice, tag); err != nil {
-		t.Errorf("alice may not run her own build: %v", err)
-	}
-	if err := image.MayUse(ctx, h.cli, admin, tag); err != nil {
-		t.Errorf("an admin may not run alice's build: %v", err)
+	for _, ref := range []string{tag, id, hex[:12]} {
+		if err := acc.MayUse(ctx, alice, ref); err != nil {
+			t.Errorf("alice may not use her own build as %s: %v", ref, err)
+		}
+		if err := acc.MayUse(ctx, admin, ref); err != nil {
+			t.Errorf("an admin may not use alice's build as %s: %v", ref, err)
+		}
 	}
 	if im, ok := find(h.list(admin, true), tag); !ok || im.Owner != alice.UserID {
 		t.Errorf("admin's view of alice's build: %+v", im)
@@ -392,6 +430,71 @@ func TestBuiltImagesStayInTheirOwnersNamespace(t *testing.T) {
 	if err != nil || !out.Deleted {
 		t.Fatalf("alice removes her build: %+v %v", out, err)
 	}
+}
+
+// An image anyone can push can carry any label: pulled, it is the puller's
+// reference to a public image, never the build of the user it names.
+func TestLabelsOnAPulledImageOwnNothing(t *testing.T) {
+	h := setup(t)
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	mallory := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	src := "dockeronline-test/forged-" + suffix() + ":1"
+	dockertest.BuildImage(t, h.cli, src, map[string][]byte{"Dockerfile": []byte(fmt.Sprintf("FROM %s\nLABEL %s=%s %s=%s\n",
+		dockertest.BusyboxImage(t, h.cli), policy.LabelOwner, alice.UserID, policy.LabelUsername, alice.Username))})
+	ref := h.reg.Push(t, h.cli, src, "forged-"+suffix()+":1")
+	registrytest.RemoveLocal(t, h.cli, ref)
+	registrytest.RemoveLocal(t, h.cli, src)
+	t.Cleanup(func() { registrytest.RemoveLocal(t, h.cli, ref) })
+
+	if _, evs := h.pull(mallory, ref); evs[len(evs)-1].Type != msg.JobEventDone {
+		t.Fatalf("mallory's pull: %+v", evs[len(evs)-1])
+	}
+	if im, ok := find(h.list(alice, false), ref); ok {
+		t.Errorf("alice lists an image she never pulled nor built, because of its labels: %+v", im)
+	}
+	if im, ok := find(h.list(mallory, false), ref); !ok || im.Owner != "" || len(im.Pulled) != 1 {
+		t.Errorf("mallory's view of her pull: %+v", im)
+	}
+	_, err := call[msg.ImageRemoveResult](h, alice, subjects.ImageRemove, msg.ImageRef{Ref: ref})
+	wantCode(t, err, apierr.CodeNotFound)
+	if all, ok := find(h.list(runnertest.NewUser(t, h.cli, identity.RoleAdmin), true), ref); !ok || all.Owner != "" {
+		t.Errorf("admin's view names an owner from labels: %+v", all)
+	}
+}
+
+// A pull makes the Docker host connect where the reference says: no
+// spelling of an internal address gets it there, for users or admins, and
+// the bait listening there is never reached.
+func TestPullsNeverReachInternalAddresses(t *testing.T) {
+	h := setup(t)
+	bait := testenv.NewBait(t)
+	bait6 := testenv.NewBaitOn(t, "[::1]:0")
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	admin := runnertest.NewUser(t, h.cli, identity.RoleAdmin)
+	p, p6 := fmt.Sprint(bait.Port), fmt.Sprint(bait6.Port)
+	refs := []string{
+		"127.0.0.1:" + p + "/x", "localhost:" + p + "/x", "[::1]:" + p6 + "/x", "[0:0:0:0:0:0:0:1]:" + p6 + "/x",
+		"127.1:" + p + "/x", "0x7f000001:" + p + "/x", "2130706433:" + p + "/x", "127.0.0.1.nip.io:" + p + "/x",
+		"rebind.example:" + p + "/x", "metadata.example/latest/meta-data", "nowhere.example:" + p + "/x",
+		"127.0.0.1:" + p + "/x@sha256:" + strings.Repeat("a", 64),
+	}
+	for _, c := range []identity.Caller{alice, admin} {
+		for _, ref := range refs {
+			_, err := call[msg.JobStarted](h, c, subjects.ImagePull, msg.ImagePullRequest{Image: ref})
+			if ae := wantCode(t, err, apierr.CodePolicy); ae.Rule != image.RuleInternalRegistry {
+				t.Errorf("%s pulls %s: rule %q, want %s", c.Username, ref, ae.Rule, image.RuleInternalRegistry)
+			}
+			if err := h.access().MayUse(context.Background(), c, ref); apierr.From(err).Rule != image.RuleInternalRegistry {
+				t.Errorf("%s may use (auto-pull) %s: %v", c.Username, ref, err)
+			}
+		}
+	}
+	if imgs := h.list(alice, false); len(imgs) != 0 {
+		t.Errorf("refused pulls left images: %+v", imgs)
+	}
+	// The bait must have stayed silent (checked again at cleanup).
+	bait.AssertUntouched(t)
+	bait6.AssertUntouched(t)
 }
 
 func second[T any](_ T, err error) error { return err }
@@ -409,5 +512,41 @@ func TestPullsOnlyFromAllowedRegistries(t *testing.T) {
 	_, evs := h.pull(alice, h.reg.Ref("absent:1"))
 	if last := evs[len(evs)-1]; last.Type != msg.JobEventError || last.Error.Code != apierr.CodeNotFound {
 		t.Errorf("pull from the allowed registry ended %+v", last.Error)
+	}
+}
+
+// A tag moves when its owner builds: a reference another user recorded
+// under that name earlier (a pull from Docker Hub before the namespace's
+// user first built) does not follow it to the build.
+func TestAStaleReferenceDoesNotFollowATagIntoAnotherNamespace(t *testing.T) {
+	h := setup(t)
+	bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	mallory := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	tag := bob.Username + "/x:1"
+	refs, err := image.OpenRefs(context.Background(), h.js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What mallory's pull of the name recorded, before bob claimed it.
+	if err := refs.Put(context.Background(), image.Ref{Ref: tag, ImageID: "sha256:" + strings.Repeat("0", 64), Owner: mallory.UserID, Username: mallory.Username, Pulled: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.builtBy(bob, tag, nil)
+
+	if err := h.access().MayUse(context.Background(), mallory, tag); apierr.From(err).Code != apierr.CodeNotFound {
+		t.Errorf("mallory may use bob's build through her old reference: %v", err)
+	}
+	for _, im := range h.list(mallory, false) {
+		if im.ID == id {
+			t.Errorf("mallory lists bob's build: %+v", im)
+		}
+	}
+	_, err = call[msg.ImageRemoveResult](h, mallory, subjects.ImageRemove, msg.ImageRef{Ref: tag})
+	wantCode(t, err, apierr.CodeNotFound)
+	if _, err := h.cli.ImageInspect(context.Background(), tag); err != nil {
+		t.Errorf("mallory's remove took bob's build: %v", err)
+	}
+	if im, ok := find(h.list(bob, false), tag); !ok || im.ID != id || im.Owner != bob.UserID {
+		t.Errorf("bob's view of his build: %+v", im)
 	}
 }

@@ -40,10 +40,14 @@ func (s *service) List(ctx context.Context, req msg.ImageListRequest) (msg.Image
 	if err != nil {
 		return msg.ImageList{}, err
 	}
+	claims, err := s.refs.Claims(ctx)
+	if err != nil {
+		return msg.ImageList{}, err
+	}
 	out := msg.ImageList{Images: []msg.Image{}}
 	held := map[string]bool{} // references still on the host
 	for _, im := range imgs.Items {
-		if v, ok := userView(c, im, refs, ctrs); ok {
+		if v, ok := userView(c, im, refs, ctrs, claims); ok {
 			out.Images = append(out.Images, v)
 			for _, r := range v.Pulled {
 				held[r] = true
@@ -55,19 +59,21 @@ func (s *service) List(ctx context.Context, req msg.ImageListRequest) (msg.Image
 	return out, nil
 }
 
-// userView is im as c may see it, and whether c has it at all.
-func userView(c identity.Caller, im image.Summary, refs []Ref, ctrs []container.Summary) (msg.Image, bool) {
-	owner := builtBy(im.Labels)
-	if owner != "" && owner != c.UserID {
-		return msg.Image{}, false // another user's build: never shown
-	}
+// userView is im as c may see it, and whether c has it at all: by the
+// references c pulled or built (never by labels the image carries).
+func userView(c identity.Caller, im image.Summary, refs []Ref, ctrs []container.Summary, claims map[string][]string) (msg.Image, bool) {
 	v := summary(im)
 	names := refNames(im)
 	tags := map[string]bool{}
 	for _, r := range refs {
-		if names[r.Ref] {
+		if !names[r.Ref] || !stillTheirs(c, r, im.ID, claims) {
+			continue
+		}
+		tags[r.Ref] = true
+		if r.Built {
+			v.Owner = c.UserID
+		} else {
 			v.Pulled = append(v.Pulled, r.Ref)
-			tags[r.Ref] = true
 		}
 	}
 	for _, ct := range ctrs {
@@ -77,12 +83,6 @@ func userView(c identity.Caller, im image.Summary, refs []Ref, ctrs []container.
 		v.Containers = append(v.Containers, ct.Labels[policy.LabelName])
 		if _, ref, err := Parse(ct.Image); err == nil && names[ref] {
 			tags[ref] = true
-		}
-	}
-	if owner == c.UserID {
-		v.Owner = owner
-		for _, t := range im.RepoTags {
-			tags[t] = true
 		}
 	}
 	if len(v.Pulled) == 0 && len(v.Containers) == 0 && v.Owner == "" {
@@ -95,6 +95,22 @@ func userView(c identity.Caller, im image.Summary, refs []Ref, ctrs []container.
 	sort.Strings(v.Pulled)
 	sort.Strings(v.Containers)
 	return v, true
+}
+
+// stillTheirs reports whether c's reference r still names the image id:
+// a tag moves when it is pulled or built again, and a tag another user's
+// build took over (they claimed the namespace after c pulled from it) is
+// no longer c's to see.
+func stillTheirs(c identity.Caller, r Ref, id string, claims map[string][]string) bool {
+	if r.ImageID == id {
+		return true
+	}
+	named, _, err := Parse(r.Ref)
+	if err != nil {
+		return false
+	}
+	ns := Namespace(named)
+	return ns == "" || !ownedByOther(claims[ns], c.UserID)
 }
 
 // listAll is the admins' view: every image, with who references it.
@@ -112,12 +128,14 @@ func (s *service) listAll(ctx context.Context, imgs []image.Summary) (msg.ImageL
 		v := summary(im)
 		v.Tags = slices.Clone(im.RepoTags)
 		v.Digests = slices.Clone(im.RepoDigests)
-		v.Owner = builtBy(im.Labels)
 		names := refNames(im)
 		users := map[string]bool{}
 		for _, r := range refs {
 			if names[r.Ref] {
 				users[r.Username] = true
+				if r.Built && r.ImageID == im.ID {
+					v.Owner = r.Owner
+				}
 			}
 		}
 		for _, ct := range ctrs {
@@ -125,9 +143,6 @@ func (s *service) listAll(ctx context.Context, imgs []image.Summary) (msg.ImageL
 				users[ct.Labels[policy.LabelUsername]] = true
 				v.Containers = append(v.Containers, ct.Labels[policy.LabelUsername]+"/"+ct.Labels[policy.LabelName])
 			}
-		}
-		if u := im.Labels[policy.LabelUsername]; u != "" {
-			users[u] = true
 		}
 		v.Users = sortedKeys(users)
 		sort.Strings(v.Containers)

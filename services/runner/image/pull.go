@@ -30,15 +30,10 @@ func (s *service) Pull(ctx context.Context, req msg.ImagePullRequest) (msg.JobSt
 	if err != nil {
 		return msg.JobStarted{}, err
 	}
-	if err := s.allowedRegistry(named, ref); err != nil {
-		return msg.JobStarted{}, err
-	}
-	// Nobody pulls into another user's namespace (it would replace their
-	// builds), nor touches an image another user built.
-	if err := checkNamespace(ctx, s.docker, c, named, ref); err != nil {
-		return msg.JobStarted{}, err
-	}
-	if err := MayUse(ctx, s.docker, c, ref); err != nil {
+	// The registry must pass the pull rules (allow-list, no internal
+	// address), nobody pulls into another user's namespace (it would
+	// replace their builds), nor touches an image another user built.
+	if err := s.access.MayPull(ctx, c, ref); err != nil {
 		return msg.JobStarted{}, err
 	}
 	if !s.track() {
@@ -121,30 +116,6 @@ func (s *service) pull(ctx context.Context, job *jobs.Job, ref string) error {
 		}
 	}
 	return nil
-}
-
-// RuleRegistry is the rule that limits pulls to the configured registries.
-const RuleRegistry = "image-registry"
-
-func (s *service) allowedRegistry(named reference.Named, ref string) error {
-	return AllowedRegistry(s.opts.Registries, named, ref)
-}
-
-// AllowedRegistry refuses a pull of named from a registry not in allowed
-// (empty: any). Every path that pulls — the images API and the container
-// create path's pull of a missing image — asks it.
-func AllowedRegistry(allowed []string, named reference.Named, ref string) error {
-	if len(allowed) == 0 {
-		return nil
-	}
-	domain := reference.Domain(named)
-	for _, r := range allowed {
-		if r == domain {
-			return nil
-		}
-	}
-	return apierr.Policy(RuleRegistry, "pulling from %s is not allowed here (image %q); allowed registries: %s",
-		domain, ref, strings.Join(allowed, ", "))
 }
 
 func layerProgress(m jsonstream.Message) msg.LayerProgress {

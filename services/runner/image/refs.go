@@ -20,20 +20,22 @@ import (
 // image (or the image leaves the host, when the next list prunes it).
 var RefsBucketConfig = jetstream.KeyValueConfig{
 	Bucket:      subjects.ImageRefsBucket,
-	Description: "images each user pulled: key <user id>.<base64url reference>",
+	Description: "images each user pulled or built: key <user id>.<base64url reference>; namespace claims: ns.<username>.<user id>",
 	History:     1,
 	Storage:     jetstream.FileStorage,
 }
 
-// Ref is one user's reference to an image on the host: the user pulled it,
-// so it is "theirs" to see, run and remove, while the image itself is
-// shared read-only by everyone who pulled the same reference.
+// Ref is one user's reference to an image on the host: the user pulled or
+// built it, so it is "theirs" to see, run and remove, while a pulled image
+// is shared read-only by everyone who pulled the same reference. These
+// records, not labels an image carries, say whose an image is.
 type Ref struct {
 	Ref      string    `json:"ref"` // familiar form, e.g. "127.0.0.1:5000/app:1"
 	ImageID  string    `json:"image_id"`
 	Owner    string    `json:"owner"`
 	Username string    `json:"username"`
-	Pulled   time.Time `json:"pulled"`
+	Pulled   time.Time `json:"pulled"` // when it was pulled or built
+	Built    bool      `json:"built,omitempty"`
 
 	rev uint64 // the KV revision read, for guarded deletes
 }
@@ -165,6 +167,9 @@ func (s *Refs) scan(ctx context.Context, filter string) ([]Ref, error) {
 		case e, ok := <-w.Updates():
 			if !ok || e == nil {
 				return out, nil
+			}
+			if isClaimKey(e.Key()) {
+				continue // a namespace claim (namespaces.go), not a reference
 			}
 			if r, err := decodeRef(e); err == nil {
 				out = append(out, r)

@@ -48,15 +48,18 @@ func (s *service) Remove(ctx context.Context, req msg.ImageRef) (msg.ImageRemove
 	if c.IsAdmin() {
 		return s.adminRemove(ctx, c, ref)
 	}
-	owner := builtBy(inspectLabels(in))
-	if owner != "" && owner != c.UserID {
-		return msg.ImageRemoveResult{}, notFound(ref)
-	}
 	mine, held, err := s.refs.Get(ctx, c.UserID, ref)
 	if err != nil {
 		return msg.ImageRemoveResult{}, err
 	}
-	if !held && owner == "" {
+	if held && mine.ImageID != in.ID {
+		// The tag moved since c recorded it: if it moved to an image c
+		// may not use (another user's build), it is not theirs to remove.
+		if s.access.MayUse(ctx, c, ref) != nil {
+			return msg.ImageRemoveResult{}, notFound(ref)
+		}
+	}
+	if !held {
 		// Seen only through a container of theirs, or not at all.
 		uses, err := s.usedBy(ctx, in.ID, c.UserID)
 		if err != nil {

@@ -6,7 +6,8 @@
 // serves every user who pulled it, read-only (a container never changes its
 // image). A user "has" the references they pulled — recorded per user in
 // the KV bucket "image-refs" — plus the images their containers use and the
-// images they built (owner label). Their list shows only those, and only
+// images they built (recorded in the same bucket by RecordBuild). Their
+// list shows only those, and only
 // the tags they put there. Remove drops the user's reference and removes
 // the reference from Docker only when no other user holds it and no other
 // user's container uses the image; otherwise the image stays for the
@@ -14,9 +15,10 @@
 // As on any Docker host, pulling a tag again moves it to the registry's
 // current image for everyone who holds it; containers keep the image they
 // were created from.
-// Images built by a user are tagged "<user>/<name>:<tag>" and carry the
-// owner label: other users can neither see, run, pull over nor remove them
-// (see MayUse). Admins see every image and remove any.
+// Images built by a user are tagged "<user>/<name>:<tag>" and recorded as
+// theirs: other users can neither see, run, pull over nor remove them
+// (see Access). Labels an image carries are never read for ownership.
+// Admins see every image and remove any.
 package image
 
 import (
@@ -61,9 +63,16 @@ type Options struct {
 	// they appear in references: "docker.io", "ghcr.io", "127.0.0.1:5000"
 	// (RUNNER_PULL_REGISTRIES, comma-separated; default: any). A pull
 	// makes the engine connect where the reference says, so production
-	// should list its registries: otherwise users can make the Docker host
-	// knock on addresses of its own network.
+	// lists its registries (deploy/ sets docker.io).
 	Registries []string
+	// InternalRegistries are registries allowed although their host is an
+	// IP literal or resolves to an internal address, which are otherwise
+	// refused whatever Registries says (RUNNER_PULL_INTERNAL_REGISTRIES,
+	// comma-separated "host:port" as in references, or a host alone for
+	// any port; default: none). Tests list their local registry here.
+	InternalRegistries []string
+	// Resolver looks registry names up (default: the system's resolver).
+	Resolver Resolver
 }
 
 // LoadOptions reads the options from the environment.
@@ -73,6 +82,8 @@ func LoadOptions(e *config.Env) Options {
 		PullTimeout:   e.Duration("RUNNER_PULL_TIMEOUT", 30*time.Minute),
 		ProgressEvery: e.Duration("RUNNER_PULL_PROGRESS_EVERY", jobs.DefaultEvery),
 		Registries:    splitList(e.String("RUNNER_PULL_REGISTRIES", "")),
+
+		InternalRegistries: splitList(e.String("RUNNER_PULL_INTERNAL_REGISTRIES", "")),
 	}
 }
 
@@ -103,6 +114,7 @@ type service struct {
 	docker *client.Client
 	js     jetstream.JetStream
 	refs   *Refs
+	access *Access
 	log    *slog.Logger
 	opts   Options
 
@@ -115,7 +127,7 @@ type service struct {
 // New returns the image service and a stop function that cancels running
 // pulls and waits for them to record their end.
 func New(docker *client.Client, js jetstream.JetStream, refs *Refs, log *slog.Logger, opts Options) (Service, func()) {
-	s := &service{docker: docker, js: js, refs: refs, log: log, opts: opts.withDefaults(), tracker: jobs.NewTracker()}
+	s := &service{docker: docker, js: js, refs: refs, access: newAccessWithRefs(docker, refs, opts), log: log, opts: opts.withDefaults(), tracker: jobs.NewTracker()}
 	return s, s.stop
 }
 

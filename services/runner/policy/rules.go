@@ -34,3 +34,11 @@ const (
 	RuleCgroup      = "no-cgroup-overrides"
 	RuleLinks       = "no-legacy-links"
 )
+
+// Image rules that live with the image service but are named here with
+// the others.
+const (
+	// RuleInternalRegistry refuses a pull whose registry is an IP literal or
+	// a name that resolves to an address of the platform's own networks.
+	RuleInternalRegistry = "no-internal-registries"
+)

@@ -35,7 +35,7 @@ const composeProjectLabel = "com.docker.compose.project"
 //     container; it may only join the owner's networks.
 //   - Networks and volumes are created only in the owner's namespace, with
 //     the owner's labels; removals and stops touch only the owner's objects.
-//   - Images are pulled only where the caller may (image.MayUse); Compose
+//   - Images are pulled only where the caller may (image.MayPull); Compose
 //     never builds (the platform's builder did, before).
 type guard struct {
 	client.APIClient
@@ -278,7 +278,7 @@ func (g *guard) ImageBuild(context.Context, io.Reader, client.ImageBuildOptions)
 }
 
 func (g *guard) ImagePull(ctx context.Context, ref string, o client.ImagePullOptions) (client.ImagePullResponse, error) {
-	if err := image.MayUse(ctx, g.docker, g.caller, ref); err != nil {
+	if err := image.MayPull(ctx, g.docker, g.caller, ref); err != nil {
 		return nil, err
 	}
 	if err := build.AllowedRegistry(ctx, g.docker, g.registries, ref); err != nil {
