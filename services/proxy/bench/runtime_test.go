@@ -41,14 +41,11 @@ const (
 	runtimeStartRounds = 10     // create + start samples per runtime
 	loopRounds         = 3      // syscall loops per runtime
 	loopCount          = 100000 // dd records: a read and a write each
-	// runtimeConns is wrk's connections for the proxy rows, and appPids
-	// the pids limit of their apps (both runtimes): busybox httpd forks a
-	// process per connection, and under runsc's ptrace platform each costs
-	// ~20 host tasks (stub processes and threads) counted by the pids
-	// limit. With the runner's default of 256 the runsc sandbox died (exit
-	// 2) at 4 to 8 concurrent connections, so these apps get more.
+	// runtimeConns is wrk's connections for the proxy rows. busybox httpd
+	// forks a process per connection, and under runsc's ptrace platform
+	// each costs ~20 host tasks that the pids limit counts: hence the
+	// runner's own pids limit for runsc (RUNNER_RUNSC_PIDS_LIMIT, 1024).
 	runtimeConns = 8
-	appPids      = 1024
 	runtimeBegin = "<!-- runtime:begin -->"
 	runtimeEnd   = "<!-- runtime:end -->"
 )
@@ -56,9 +53,13 @@ const (
 var benchRuntimes = []string{"runc", "runsc"}
 
 // platformHost is the host config the runner gives a user's container by
-// default (limits, no-new-privileges), under runtime rt.
+// default (limits, no-new-privileges), under runtime rt: runsc containers
+// get the runner's runsc pids limit (policy.Engine.ApplyRuntime).
 func platformHost(rt string) *container.HostConfig {
 	pids := int64(256)
+	if rt == "runsc" {
+		pids = 1024
+	}
 	return &container.HostConfig{
 		Runtime:     rt,
 		SecurityOpt: []string{"no-new-privileges:true"},
@@ -115,9 +116,7 @@ func runRuntimes(b *testing.B) {
 	var targets []target
 	for _, rt := range benchRuntimes {
 		name := "app-" + rt
-		h := platformHost(rt)
-		*h.PidsLimit = appPids
-		id := r.createWith(name, img, []string{"sh", "-c", `mkdir -p /www && head -c 512 /dev/zero | tr '\0' x > /www/index.html && exec httpd -f -p 80 -h /www`}, h)
+		id := r.createWith(name, img, []string{"sh", "-c", `mkdir -p /www && head -c 512 /dev/zero | tr '\0' x > /www/index.html && exec httpd -f -p 80 -h /www`}, platformHost(rt))
 		ip := r.start(id)
 		if !waitListening(net.JoinHostPort(ip, "80"), 30*time.Second) {
 			b.Fatalf("%s does not listen on 80", name)
@@ -144,7 +143,7 @@ func runRuntimes(b *testing.B) {
 	var md bytes.Buffer
 	fmt.Fprintf(&md, "Measured by `BenchmarkRuntimes` (`services/proxy/bench/runtime_test.go`, run by `make bench`) on %s: %s, %d CPUs, %s, Docker %s, runsc from Debian's `runsc` package with `--platform=ptrace --network=host` (as `make deps` registers it; there is no KVM here).\n\n",
 		time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.NumCPU(), runtime.Version(), r.dockerVersion())
-	md.WriteString("Every container has the limits the runner gives a user's container by default (256 MB, 0.5 CPU, 256 pids, no-new-privileges) on a bridge network of its own; the two runtimes take turns, so load on the shared machine hits both alike. ")
+	md.WriteString("Every container has the limits the runner gives a user's container by default (256 MB, 0.5 CPU, no-new-privileges; 256 pids under runc, 1024 under runsc: under gVisor's ptrace platform the pids limit counts the sandbox's host tasks, about 20 for each guest process of a forking httpd, and with 256 a runsc httpd died at 8 concurrent connections) on a bridge network of its own; the two runtimes take turns, so load on the shared machine hits both alike. ")
 	fmt.Fprintf(&md, "Load average (1 min) before: %s, after: %s.\n\n", loadBefore, loadAfter)
 	md.WriteString("| measure | runc | runsc | runsc / runc |\n|---|---:|---:|---:|\n")
 	sp50c, sp95c := pctPair(starts["runc"])
@@ -155,7 +154,7 @@ func runRuntimes(b *testing.B) {
 	calls := float64(2 * loopCount)
 	fmt.Fprintf(&md, "| system-call loop inside: `dd if=/dev/zero of=/dev/null bs=1 count=%d` (%.0f system calls; median of %d) | %s (%.2f µs a call) | %s (%.2f µs a call) | **%.0f×** |\n",
 		loopCount, calls, loopRounds, fmtDur(lc), float64(lc.Microseconds())/calls, fmtDur(ls), float64(ls.Microseconds())/calls, float64(ls)/float64(max(lc, time.Millisecond)))
-	fmt.Fprintf(&md, "\nThe web-link proxy in front of busybox httpd (no keep-alive: each request is a new connection to the app) under each runtime: wrk `-t2 -c%d -d%s --latency`, %d rounds interleaving the targets after a 1 s warm-up each; median round and range of requests/s. Both apps have a pids limit of %d instead of the runner's default 256: httpd forks a process per connection, and under runsc's ptrace platform each guest process costs about 20 host tasks (stub processes and threads), which the container's pids limit counts; with 256 the runsc sandbox died (exit 2) at 4 to 8 concurrent connections.\n\n", runtimeConns, wrkDuration, wrkRounds, appPids)
+	fmt.Fprintf(&md, "\nThe web-link proxy in front of busybox httpd (no keep-alive: each request is a new connection to the app) under each runtime: wrk `-t2 -c%d -d%s --latency`, %d rounds interleaving the targets after a 1 s warm-up each; median round and range of requests/s.\n\n", runtimeConns, wrkDuration, wrkRounds)
 	md.WriteString("| app runtime | path | requests/s (median) | range over rounds | p50 | p99 | errors |\n|---|---|---:|---:|---:|---:|---|\n")
 	for i, tg := range targets {
 		med, lo, hi, errs := summarize(results[i])

@@ -49,6 +49,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			PublishMin:      pmin,
 			PublishMax:      pmax,
 			Runtime:         runtime,
+			RunscPidsLimit:  int64(e.Int("RUNNER_RUNSC_PIDS_LIMIT", int(d.RunscPidsLimit))),
 		},
 		Images:      image.LoadOptions(e),
 		DatabaseURL: e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/platform?sslmode=disable"),

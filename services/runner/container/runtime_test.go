@@ -40,6 +40,13 @@ func runsUnder(t *testing.T, h *harness, c msg.Container, runtime string) {
 	if got := in.Container.HostConfig.Runtime; got != runtime {
 		t.Errorf("%s: HostConfig.Runtime %q, want %q", c.Name, got, runtime)
 	}
+	wantPids := policy.DefaultLimits().PidsLimit
+	if runtime == policy.RuntimeRunsc {
+		wantPids = policy.DefaultLimits().RunscPidsLimit
+	}
+	if pl := in.Container.HostConfig.PidsLimit; pl == nil || *pl != wantPids {
+		t.Errorf("%s: pids limit %v under %s, want %d", c.Name, pl, runtime, wantPids)
+	}
 	out := dockertest.WaitLogs(t, h.cli, c.ID, "probe-done")
 	if gvisor := strings.Contains(out, "Starting gVisor"); gvisor != (runtime == policy.RuntimeRunsc) {
 		t.Errorf("%s: runtime %s but the kernel inside says: %q", c.Name, runtime, out)

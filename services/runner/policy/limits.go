@@ -15,6 +15,9 @@ type Limits struct {
 	// Runtime is the OCI runtime of users' containers unless an admin
 	// chose another for a user (RUNNER_RUNTIME, runc or runsc; default runc).
 	Runtime string
+	// RunscPidsLimit replaces PidsLimit for runsc containers
+	// (RUNNER_RUNSC_PIDS_LIMIT, default 1024); see ApplyRuntime.
+	RunscPidsLimit int64
 }
 
 // DefaultLimits are safe for a shared host with tens of users.
@@ -28,5 +31,6 @@ func DefaultLimits() Limits {
 		LogMaxSize:      "10m",
 		LogMaxFiles:     "3",
 		Runtime:         RuntimeRunc,
+		RunscPidsLimit:  1024,
 	}
 }

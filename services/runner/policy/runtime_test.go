@@ -62,6 +62,14 @@ func TestRuntimeIsThePlatformsChoice(t *testing.T) {
 			if p.Host.Runtime != tc.want {
 				t.Fatalf("runtime %q, want %q", p.Host.Runtime, tc.want)
 			}
+			// Under runsc the pids limit counts the sandbox's host tasks.
+			wantPids := l.PidsLimit
+			if tc.want == policy.RuntimeRunsc {
+				wantPids = l.RunscPidsLimit
+			}
+			if p.Host.PidsLimit == nil || *p.Host.PidsLimit != wantPids {
+				t.Fatalf("pids limit %v under %s, want %d", p.Host.PidsLimit, tc.want, wantPids)
+			}
 		})
 	}
 }
