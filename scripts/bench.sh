@@ -9,10 +9,13 @@
 #   2. the proxy benchmark (scripts/bench-proxy.sh, which writes the
 #      "Proxy" section itself);
 #   3. the terminal echo benchmark (e2e/bench_terminal_test.go);
+#   3b. gVisor's overhead against runc (services/proxy/bench/runtime_test.go,
+#      which writes the "gVisor overhead" section itself): create + start, a
+#      system-call loop, the proxy in front of an app under each runtime;
 #   4. e2e/benchreport writes the header (machine, date, this command), the
 #      "Platform" and the "Terminal" sections; text outside the sections'
 #      markers is left alone.
-# About five minutes on 2 cores. Run only one at a time: the benchmarks
+# About seven minutes on 2 cores. Run only one at a time: the benchmarks
 # share the machine's cores with Docker, Postgres and Kratos. Raw outputs
 # stay in test-output/bench/.
 set -euo pipefail
@@ -66,6 +69,10 @@ plat_elapsed=$(since "$plat_t0")
 
 echo "== scripts/bench-proxy.sh"
 scripts/bench-proxy.sh 2>&1 | tee "$OUT/proxy.txt"
+
+echo "== gVisor overhead (BenchmarkRuntimes)"
+(cd services/proxy && BENCH_MARKDOWN="$ROOT/docs/BENCHMARKS.md" \
+	go test ./bench -run '^$' -bench '^BenchmarkRuntimes$' -benchtime 1x -count 1 -timeout 10m -v) 2>&1 | tee "$OUT/runtime.txt"
 
 term_cmd="go test ./e2e -run '^\$' -bench BenchmarkTerminalEcho -benchtime 5000x -count 3"
 echo "== $term_cmd"

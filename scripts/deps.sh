@@ -9,19 +9,22 @@ set -euo pipefail
 # a real sshd for the provisioner's tests; chromium: browser tests; wrk: load
 # tests; nginx: front proxy tests; curl: health checks in scripts/run.sh;
 # node-xterm: xterm.js for the browser terminal (served by the gateway);
-# prometheus: promtool, which checks the deployment's rules and queries.
-packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx curl prometheus)
+# prometheus: promtool, which checks the deployment's rules and queries;
+# runsc: gVisor, the stronger runtime the policy may give users (below).
+packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx curl prometheus runsc)
 
 missing=()
 for p in "${packages[@]}"; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[[ $status == installed ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-echo "deps: installing ${missing[*]}"
 sudo=""
 [[ $(id -u) -eq 0 ]] || sudo=sudo
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q "${missing[@]}"
+if [[ ${#missing[@]} -gt 0 ]]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -q
+	$sudo apt-get install -y -q "${missing[@]}"
+fi
+
+$sudo "$(dirname "${BASH_SOURCE[0]}")/register-runsc.sh"

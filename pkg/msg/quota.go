@@ -8,6 +8,10 @@ type Quota struct {
 	MemoryMB   int64   `json:"memory_mb"`
 	CPUs       float64 `json:"cpus"`
 	Volumes    int     `json:"volumes"`
+	// Runtime is the OCI runtime the user's containers run with (runc, or
+	// runsc for gVisor): the platform default unless an admin chose one.
+	// Not a count: usage leaves it empty.
+	Runtime string `json:"runtime,omitempty"`
 }
 
 // Usage is a user's quota and what they use of it.
@@ -38,4 +42,7 @@ type QuotaSetRequest struct {
 	CPUs       *float64 `json:"cpus,omitempty"`
 	Volumes    *int     `json:"volumes,omitempty"`
 	Reset      bool     `json:"reset,omitempty"`
+	// Runtime, if set, is the user's runtime (runc or runsc); "" returns
+	// the user to the platform default (RUNNER_RUNTIME).
+	Runtime *string `json:"runtime,omitempty"`
 }

@@ -139,12 +139,13 @@ func decodeQuota(_ context.Context, r *http.Request) (any, error) {
 		CPUs       *float64 `json:"cpus,omitempty"`
 		Volumes    *int     `json:"volumes,omitempty"`
 		Reset      bool     `json:"reset,omitempty"`
+		Runtime    *string  `json:"runtime,omitempty"` // runc or runsc; "" for the default
 	}
 	if err := httpx.DecodeStrict(nil, r, &body); err != nil {
 		return nil, err
 	}
 	return msg.QuotaSetRequest{UserID: chi.URLParam(r, "id"), Containers: body.Containers, MemoryMB: body.MemoryMB,
-		CPUs: body.CPUs, Volumes: body.Volumes, Reset: body.Reset}, nil
+		CPUs: body.CPUs, Volumes: body.Volumes, Reset: body.Reset, Runtime: body.Runtime}, nil
 }
 
 func decodeAudit(_ context.Context, r *http.Request) (any, error) {

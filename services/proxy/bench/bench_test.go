@@ -238,10 +238,16 @@ func (r *rig) backendImage() string {
 
 // create makes a container on the bench network (removed at the end).
 func (r *rig) create(name, image string, cmd []string) string {
+	return r.createWith(name, image, cmd, &container.HostConfig{Resources: container.Resources{Memory: 64 << 20}})
+}
+
+// createWith is create with the host config h (its network is the bench's).
+func (r *rig) createWith(name, image string, cmd []string, h *container.HostConfig) string {
+	h.NetworkMode = container.NetworkMode(r.network)
 	res, err := r.cli.ContainerCreate(context.Background(), client.ContainerCreateOptions{
 		Name:       r.prefix + "-" + name,
 		Config:     &container.Config{Image: image, Cmd: cmd, Labels: map[string]string{"dockeronline.test": "proxy-bench"}},
-		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(r.network), Resources: container.Resources{Memory: 64 << 20}},
+		HostConfig: h,
 	})
 	if err != nil {
 		r.tb.Fatalf("create %s: %v", name, err)

@@ -23,14 +23,20 @@ func writeSection(path, body string) error {
 }
 
 func spliceSection(doc, body string) string {
-	block := beginMarker + "\n" + strings.TrimSpace(body) + "\n" + endMarker
-	i := strings.Index(doc, beginMarker)
-	j := strings.Index(doc, endMarker)
+	return spliceNamed(doc, beginMarker, endMarker, "Proxy", body)
+}
+
+// spliceNamed puts body between the begin and end markers of doc, or adds
+// a "## heading" section holding them at its end.
+func spliceNamed(doc, begin, end, heading, body string) string {
+	block := begin + "\n" + strings.TrimSpace(body) + "\n" + end
+	i := strings.Index(doc, begin)
+	j := strings.Index(doc, end)
 	if i >= 0 && j > i {
-		return doc[:i] + block + doc[j+len(endMarker):]
+		return doc[:i] + block + doc[j+len(end):]
 	}
 	if strings.TrimSpace(doc) == "" {
 		doc = "# Benchmarks\n"
 	}
-	return strings.TrimRight(doc, "\n") + "\n\n## Proxy\n\n" + block + "\n"
+	return strings.TrimRight(doc, "\n") + "\n\n## " + heading + "\n\n" + block + "\n"
 }

@@ -25,7 +25,8 @@ type Config struct {
 	// Images configures pulls (RUNNER_PULL_TIMEOUT, RUNNER_PULL_REGISTRIES, …).
 	Images image.Options
 	// Quota is every user's default quota (RUNNER_QUOTA_CONTAINERS 20,
-	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20).
+	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20;
+	// its Runtime is RUNNER_RUNTIME, as Limits.Runtime).
 	Quota msg.Quota
 }
 
@@ -33,6 +34,7 @@ type Config struct {
 func LoadConfig(e *config.Env) (Config, error) {
 	d := policy.DefaultLimits()
 	pmin, pmax, perr := parseRange(e.String("RUNNER_PUBLISH_PORTS", ""))
+	runtime := e.String("RUNNER_RUNTIME", d.Runtime)
 	c := Config{
 		Common:      config.LoadCommon(e, "127.0.0.1:8082"),
 		Concurrency: e.Int("RUNNER_CONCURRENCY", 32),
@@ -46,6 +48,8 @@ func LoadConfig(e *config.Env) (Config, error) {
 			LogMaxFiles:     e.String("RUNNER_LOG_MAX_FILES", d.LogMaxFiles),
 			PublishMin:      pmin,
 			PublishMax:      pmax,
+			Runtime:         runtime,
+			RunscPidsLimit:  int64(e.Int("RUNNER_RUNSC_PIDS_LIMIT", int(d.RunscPidsLimit))),
 		},
 		Images:      image.LoadOptions(e),
 		DatabaseURL: e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/platform?sslmode=disable"),
@@ -54,10 +58,14 @@ func LoadConfig(e *config.Env) (Config, error) {
 			MemoryMB:   int64(e.Int("RUNNER_QUOTA_MEMORY_MB", 4096)),
 			CPUs:       e.Float("RUNNER_QUOTA_CPUS", 4),
 			Volumes:    e.Int("RUNNER_QUOTA_VOLUMES", 20),
+			Runtime:    runtime,
 		},
 	}
 	if perr != nil {
 		return c, perr
+	}
+	if err := policy.ValidRuntime(runtime); err != nil {
+		return c, fmt.Errorf("config: RUNNER_RUNTIME: %v", err)
 	}
 	return c, e.Err()
 }

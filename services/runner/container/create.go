@@ -28,7 +28,10 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 	if err != nil {
 		return msg.Container{}, err
 	}
-	t := access.Tenant(c)
+	t, err := s.quota.Tenant(ctx, c) // with the runtime an admin chose
+	if err != nil {
+		return msg.Container{}, err
+	}
 	if err := validRequestID(req.RequestID); err != nil {
 		return msg.Container{}, err
 	}

@@ -221,7 +221,7 @@ func (e *Engine) checkPublish(h *container.HostConfig) error {
 
 func checkMisc(_ Tenant, h *container.HostConfig) error {
 	switch {
-	case h.Runtime != "" && h.Runtime != "runc":
+	case !platformRuntime(h.Runtime):
 		return rule(apierr.CodePolicy, RuleRuntime, "runtime %q is not allowed", h.Runtime)
 	case h.CgroupParent != "" || h.Cgroup != "":
 		return rule(apierr.CodePolicy, RuleCgroup, "cgroup overrides are not allowed")

@@ -186,6 +186,9 @@ func (e *Engine) composeService(c identity.Caller, t Tenant, p *types.Project, s
 		return err
 	}
 	e.ApplyDefaults(h)
+	if err := e.ApplyRuntime(c, t, h); err != nil {
+		return err
+	}
 	if err := e.Admit(c, t, cfg, h); err != nil {
 		ae := apierr.From(err)
 		out := *ae

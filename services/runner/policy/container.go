@@ -24,6 +24,7 @@ import (
 type Tenant struct {
 	UserID   string
 	Username string
+	Runtime  string // set by an admin (quota store); empty: the default, see ApplyRuntime
 }
 
 // Plan is a container request turned into Docker objects, already admitted.
@@ -149,6 +150,9 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 	}
 	e.ApplyDefaults(p.Host)
 	StampLimits(p.Config, p.Host)
+	if err := e.ApplyRuntime(c, t, p.Host); err != nil {
+		return nil, err
+	}
 	if err := e.Admit(c, t, p.Config, p.Host); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,12 @@ type Limits struct {
 	// PublishMin..PublishMax is the host port range users may publish on
 	// (RUNNER_PUBLISH_PORTS, e.g. "20000-20999"; empty: none).
 	PublishMin, PublishMax int
+	// Runtime is the OCI runtime of users' containers unless an admin
+	// chose another for a user (RUNNER_RUNTIME, runc or runsc; default runc).
+	Runtime string
+	// RunscPidsLimit replaces PidsLimit for runsc containers
+	// (RUNNER_RUNSC_PIDS_LIMIT, default 1024); see ApplyRuntime.
+	RunscPidsLimit int64
 }
 
 // DefaultLimits are safe for a shared host with tens of users.
@@ -24,5 +30,7 @@ func DefaultLimits() Limits {
 		PidsLimit:       256,
 		LogMaxSize:      "10m",
 		LogMaxFiles:     "3",
+		Runtime:         RuntimeRunc,
+		RunscPidsLimit:  1024,
 	}
 }

@@ -75,6 +75,11 @@ func (s *service) Set(ctx context.Context, req msg.QuotaSetRequest) (msg.Usage, 
 	if neg(req) {
 		return msg.Usage{}, apierr.Invalid("quota values must not be negative")
 	}
+	if req.Runtime != nil && *req.Runtime != "" {
+		if err := s.gate.checkRuntime(ctx, *req.Runtime); err != nil {
+			return msg.Usage{}, err
+		}
+	}
 	if err := s.gate.store.Set(ctx, req); err != nil {
 		return msg.Usage{}, apierr.New(apierr.CodeUnavailable, "quota store unavailable")
 	}

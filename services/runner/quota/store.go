@@ -73,7 +73,11 @@ func (s *Store) get(ctx context.Context, q querier, userID string) (msg.Quota, e
 	if v.Valid {
 		out.Volumes = int(v.Int32)
 	}
-	return out, nil
+	r, err := s.runtime(ctx, q, userID)
+	if r != "" {
+		out.Runtime = r
+	}
+	return out, err
 }
 
 // Set applies an admin's change; nil fields keep their value.
@@ -91,6 +95,9 @@ ON CONFLICT (user_id) DO UPDATE SET
     max_cpus       = COALESCE($4, runner.quotas.max_cpus),
     max_volumes    = COALESCE($5, runner.quotas.max_volumes),
     updated_at     = now()`, r.UserID, r.Containers, r.MemoryMB, r.CPUs, r.Volumes)
+	if err == nil && r.Runtime != nil {
+		err = s.setRuntime(ctx, r.UserID, *r.Runtime)
+	}
 	return err
 }
 

@@ -129,6 +129,9 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	}
 	g.policy.ApplyDefaults(o.HostConfig)
 	policy.StampLimits(o.Config, o.HostConfig)
+	if err := g.policy.ApplyRuntime(g.caller, g.tenant, o.HostConfig); err != nil {
+		return client.ContainerCreateResult{}, err
+	}
 	if err := g.policy.Admit(g.caller, g.tenant, o.Config, o.HostConfig); err != nil {
 		return client.ContainerCreateResult{}, err
 	}

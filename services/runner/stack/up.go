@@ -42,7 +42,10 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	if err != nil {
 		return msg.JobStarted{}, err
 	}
-	t := access.Tenant(c)
+	t, err := s.quota.Tenant(ctx, c) // with the runtime an admin chose
+	if err != nil {
+		return msg.JobStarted{}, err
+	}
 	if err := validateUp(req); err != nil {
 		return msg.JobStarted{}, err
 	}
