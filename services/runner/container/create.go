@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
@@ -52,11 +53,15 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 	if err := s.ensureImage(ctx, req.Spec.Image); err != nil {
 		return msg.Container{}, err
 	}
+	if err := s.imageVolumes(ctx, c, t, plan); err != nil {
+		return msg.Container{}, err
+	}
 	newVols, err := engine.MissingVolumes(ctx, s.docker, plan.Volumes)
 	if err != nil {
 		return msg.Container{}, err
 	}
-	done, err := s.quota.Admit(ctx, t.UserID, msg.Quota{Containers: 1, MemoryMB: plan.Host.Memory >> 20,
+	// tmpfs and a larger /dev/shm are memory too.
+	done, err := s.quota.Admit(ctx, t.UserID, msg.Quota{Containers: 1, MemoryMB: (plan.Host.Memory + policy.TmpfsBytes(plan.Host)) >> 20,
 		CPUs: float64(plan.Host.NanoCPUs) / 1e9, Volumes: newVols})
 	if err != nil {
 		return msg.Container{}, err
@@ -83,6 +88,22 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 		return msg.Container{}, apierr.Invalid("container %q could not start", req.Spec.Name).WithDocker(engine.DockerText(err))
 	}
 	return s.view(ctx, id)
+}
+
+// imageVolumes gives every VOLUME of the image a named volume of the
+// user's (see policy.Anonymous) and judges the plan again with them.
+func (s *service) imageVolumes(ctx context.Context, c identity.Caller, t policy.Tenant, plan *policy.Plan) error {
+	targets, err := engine.ImageVolumes(ctx, s.docker, plan.Config.Image)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	if err := plan.AddImageVolumes(t, targets); err != nil {
+		return err
+	}
+	return s.policy.Admit(c, t, plan.Config, plan.Host)
 }
 
 func validRequestID(id string) error {

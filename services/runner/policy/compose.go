@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -185,8 +186,11 @@ func (e *Engine) composeService(c identity.Caller, t Tenant, p *types.Project, s
 	if err != nil {
 		return err
 	}
-	e.ApplyDefaults(h)
-	if err := e.Admit(c, t, cfg, h); err != nil {
+	err = e.Bound(h)
+	if err == nil {
+		err = e.Admit(c, t, cfg, h)
+	}
+	if err != nil {
 		ae := apierr.From(err)
 		out := *ae
 		out.Message = "service " + strconv.Quote(s.Name) + ": " + ae.Message
@@ -243,12 +247,6 @@ func composeOnly(c identity.Caller, s types.ServiceConfig, root string) error {
 	}
 	if s.OomScoreAdj < 0 {
 		return rule(apierr.CodePolicy, RuleCgroup, "%s: a negative oom_score_adj would shield the container from the OOM killer", svc)
-	}
-	if s.CPURTRuntime != 0 || s.CPURTPeriod != 0 {
-		return rule(apierr.CodePolicy, RuleCgroup, "%s: real-time CPU scheduling is not allowed", svc)
-	}
-	if b := s.BlkioConfig; b != nil && len(b.WeightDevice)+len(b.DeviceReadBps)+len(b.DeviceReadIOps)+len(b.DeviceWriteBps)+len(b.DeviceWriteIOps) > 0 {
-		return rule(apierr.CodePolicy, RuleDevices, "%s: per-device I/O settings name host devices; not allowed", svc)
 	}
 	if s.Build != nil {
 		return composeBuild(svc, s.Build, root)
@@ -340,7 +338,9 @@ func relTo(root, p string) string {
 // privileges, links and limits.
 func ServiceContainer(p *types.Project, s types.ServiceConfig) (*container.Config, *container.HostConfig, error) {
 	svc := "service " + strconv.Quote(s.Name)
-	cfg := &container.Config{Image: s.Image, Labels: map[string]string{}}
+	cfg := &container.Config{Image: s.Image, Labels: map[string]string{},
+		Cmd: s.Command, Entrypoint: s.Entrypoint, WorkingDir: s.WorkingDir, User: s.User,
+		Env: composeEnv(s.Environment)}
 	for k, v := range s.Labels {
 		cfg.Labels[k] = v
 	}
@@ -363,6 +363,7 @@ func ServiceContainer(p *types.Project, s types.ServiceConfig) (*container.Confi
 		},
 	}
 	h.CgroupnsMode = container.CgroupnsMode(s.Cgroup)
+	composeLimits(s, h)
 	if len(h.Sysctls) == 0 {
 		h.Sysctls = nil
 	}
@@ -479,6 +480,9 @@ func serviceMounts(svc string, p *types.Project, s types.ServiceConfig) ([]mount
 	var ms []mount.Mount
 	for _, v := range s.Volumes {
 		m := mount.Mount{Type: mount.Type(v.Type), Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		if v.Type == types.VolumeTypeTmpfs && v.Tmpfs != nil {
+			m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size), Mode: os.FileMode(v.Tmpfs.Mode)}
+		}
 		if v.Target == "" || !strings.HasPrefix(v.Target, "/") || strings.Contains(v.Target, "..") {
 			return nil, rule(apierr.CodeInvalid, RuleVolumeTarget, "%s: volume target %q must be an absolute path inside the container without '..'", svc, v.Target)
 		}

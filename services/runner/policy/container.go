@@ -61,7 +61,13 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 	if err := validateImage(spec.Image); err != nil {
 		return nil, err
 	}
+	if err := e.checkEnvSize(spec.Env); err != nil {
+		return nil, err
+	}
 	if err := validateEnv(spec.Env); err != nil {
+		return nil, err
+	}
+	if err := checkWorkdir(&container.Config{WorkingDir: spec.WorkingDir}); err != nil {
 		return nil, err
 	}
 	if strings.Contains(spec.WorkingDir, "..") || (spec.WorkingDir != "" && !path.IsAbs(spec.WorkingDir)) {
@@ -122,6 +128,11 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 		}
 	}
 	host.Mounts = append(host.Mounts, mounts...)
+	anon, err := nameAnonymous(t, host.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	vols = append(vols, anon...)
 	if host.Memory == 0 {
 		host.Memory = mem
 	}
@@ -147,7 +158,9 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 		},
 		Host: host,
 	}
-	e.ApplyDefaults(p.Host)
+	if err := e.Bound(p.Host); err != nil {
+		return nil, err
+	}
 	StampLimits(p.Config, p.Host)
 	if err := e.Admit(c, t, p.Config, p.Host); err != nil {
 		return nil, err
@@ -157,7 +170,8 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 
 // ApplyDefaults sets what every container gets whatever path made it: memory
 // and CPU defaults where none were asked, the pids limit, bounded json-file
-// logs, and no-new-privileges.
+// logs, and no-new-privileges. Bound calls it after building the resources;
+// paths call Bound.
 func (e *Engine) ApplyDefaults(h *container.HostConfig) {
 	if h.Memory <= 0 {
 		h.Memory = e.Limits.DefaultMemoryMB << 20
@@ -187,6 +201,7 @@ func StampLimits(cfg *container.Config, h *container.HostConfig) {
 	}
 	cfg.Labels[LabelMemory] = strconv.FormatInt(h.Memory, 10)
 	cfg.Labels[LabelCPUs] = strconv.FormatInt(h.NanoCPUs, 10)
+	cfg.Labels[LabelTmpfs] = strconv.FormatInt(TmpfsBytes(h), 10)
 }
 
 func hasNoNewPrivileges(opts []string) bool {

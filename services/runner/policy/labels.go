@@ -19,6 +19,8 @@ const (
 	// The limits a container was admitted with, for quota counting.
 	LabelMemory = LabelPrefix + "limit.memory"   // bytes
 	LabelCPUs   = LabelPrefix + "limit.nanocpus" // 1e-9 CPUs
+	// tmpfs and /dev/shm beyond Docker's default, bytes: memory too.
+	LabelTmpfs = LabelPrefix + "limit.tmpfs"
 )
 
 // DefaultNetwork is the name of every user's private bridge network

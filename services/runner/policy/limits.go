@@ -12,6 +12,20 @@ type Limits struct {
 	// PublishMin..PublishMax is the host port range users may publish on
 	// (RUNNER_PUBLISH_PORTS, e.g. "20000-20999"; empty: none).
 	PublishMin, PublishMax int
+	// MaxNofile caps the nofile ulimit a user may set (RUNNER_MAX_NOFILE,
+	// default 1048576, what containers get from dockerd anyway).
+	MaxNofile int64
+	// TmpfsDefaultMB is the size of a tmpfs mount that names none
+	// (RUNNER_TMPFS_DEFAULT_MB, default 64): unsized, the kernel would
+	// give it half the host's memory.
+	TmpfsDefaultMB int64
+	// TmpfsMaxMB caps a container's tmpfs mounts and /dev/shm together
+	// (RUNNER_TMPFS_MAX_MB, default 512). Both are memory: they count in
+	// the memory quota.
+	TmpfsMaxMB int64
+	// MaxEnv and MaxEnvBytes bound a container's environment: entries and
+	// total bytes (RUNNER_MAX_ENV 256, RUNNER_MAX_ENV_BYTES 65536).
+	MaxEnv, MaxEnvBytes int
 }
 
 // DefaultLimits are safe for a shared host with tens of users.
@@ -24,5 +38,10 @@ func DefaultLimits() Limits {
 		PidsLimit:       256,
 		LogMaxSize:      "10m",
 		LogMaxFiles:     "3",
+		MaxNofile:       1 << 20,
+		TmpfsDefaultMB:  64,
+		TmpfsMaxMB:      512,
+		MaxEnv:          256,
+		MaxEnvBytes:     64 << 10,
 	}
 }

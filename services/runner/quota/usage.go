@@ -11,7 +11,8 @@ import (
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
-// Used counts what owner has allocated, from Docker. Limits are read from
+// Used counts what owner has allocated, from Docker: memory is the
+// containers' limits plus their tmpfs and extra /dev/shm (see policy.TmpfsBytes). Limits are read from
 // labels the policy engine stamps on every container, so counting needs one
 // list call, not one inspect per container.
 func Used(ctx context.Context, cli *client.Client, owner string) (msg.Quota, error) {
@@ -22,9 +23,14 @@ func Used(ctx context.Context, cli *client.Client, owner string) (msg.Quota, err
 	var u msg.Quota
 	for _, c := range cs {
 		u.Containers++
-		if n, err := strconv.ParseInt(c.Labels[policy.LabelMemory], 10, 64); err == nil {
-			u.MemoryMB += n >> 20
+		// tmpfs and a larger /dev/shm hold memory beyond the limit's.
+		var mem int64
+		for _, l := range []string{policy.LabelMemory, policy.LabelTmpfs} {
+			if n, err := strconv.ParseInt(c.Labels[l], 10, 64); err == nil && n > 0 {
+				mem += n
+			}
 		}
+		u.MemoryMB += mem >> 20
 		if n, err := strconv.ParseInt(c.Labels[policy.LabelCPUs], 10, 64); err == nil {
 			u.CPUs += float64(n) / 1e9
 		}

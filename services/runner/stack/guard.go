@@ -127,12 +127,34 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	if o.HostConfig.OomScoreAdj < 0 && !g.caller.IsAdmin() {
 		return client.ContainerCreateResult{}, apierr.Policy(policy.RuleCgroup, "a negative OOM score would shield the container from the OOM killer")
 	}
-	g.policy.ApplyDefaults(o.HostConfig)
+	anon, err := g.anonymous(ctx, o)
+	if err != nil {
+		return client.ContainerCreateResult{}, err
+	}
+	if err := g.policy.Bound(o.HostConfig); err != nil {
+		return client.ContainerCreateResult{}, err
+	}
 	policy.StampLimits(o.Config, o.HostConfig)
 	if err := g.policy.Admit(g.caller, g.tenant, o.Config, o.HostConfig); err != nil {
 		return client.ContainerCreateResult{}, err
 	}
+	for _, v := range anon {
+		if _, err := g.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v, Driver: "local"}); err != nil {
+			return client.ContainerCreateResult{}, err
+		}
+	}
 	return g.APIClient.ContainerCreate(ctx, o)
+}
+
+// anonymous names the container's anonymous volumes and the image's
+// VOLUMEs (policy.Anonymous): they are made as the stack's volumes, with
+// the owner's labels, and count in the volume quota.
+func (g *guard) anonymous(ctx context.Context, o client.ContainerCreateOptions) ([]string, error) {
+	targets, err := engine.ImageVolumes(ctx, g.docker, o.Config.Image)
+	if err != nil {
+		return nil, err
+	}
+	return policy.Anonymous(g.tenant, o.HostConfig, targets)
 }
 
 // volumeBinds turns Compose's "<volume>:<target>[:opts]" binds of named

@@ -1,0 +1,107 @@
+package policy
+
+import (
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+)
+
+// Bounds on the lists of a create request that no setting covers. Each is
+// far above what a real application uses and far below what would cost
+// the runner or dockerd memory: a create is judged, stored as labels and
+// config in Docker and shown back on every list.
+const (
+	maxLabels      = 128      // labels, the platform's and Compose's included
+	maxLabelBytes  = 32 << 10 // keys and values together
+	maxArgs        = 1024     // Cmd and Entrypoint entries, each
+	maxArgBytes    = 128 << 10
+	maxExtraHosts  = 64
+	maxDNS         = 8 // servers, search domains
+	maxDNSOptions  = 16
+	maxPorts       = 256 // exposed ports and published bindings, each
+	maxMounts      = 32  // Mounts, and Tmpfs entries
+	maxSmallList   = 64  // CapAdd, CapDrop, SecurityOpt, GroupAdd
+	maxStringBytes = 4 << 10
+)
+
+// checkSizes bounds every list of a create request, on every path (the
+// API, a raw host_config, Compose): the environment by the MaxEnv and
+// MaxEnvBytes settings, the rest by the constants above.
+func (e *Engine) checkSizes(cfg *container.Config, h *container.HostConfig) error {
+	if cfg != nil {
+		if err := e.checkEnvSize(cfg.Env); err != nil {
+			return err
+		}
+		n := 0
+		for k, v := range cfg.Labels {
+			n += len(k) + len(v)
+		}
+		if len(cfg.Labels) > maxLabels || n > maxLabelBytes {
+			return sizeRule("labels", len(cfg.Labels), n, maxLabels, maxLabelBytes)
+		}
+		for what, l := range map[string][]string{"command": cfg.Cmd, "entrypoint": cfg.Entrypoint} {
+			if n := bytesOf(l); len(l) > maxArgs || n > maxArgBytes {
+				return sizeRule(what, len(l), n, maxArgs, maxArgBytes)
+			}
+		}
+		if len(cfg.ExposedPorts) > maxPorts || len(cfg.Volumes) > maxMounts {
+			return rule(apierr.CodeInvalid, RuleSize, "at most %d exposed ports and %d image volumes", maxPorts, maxMounts)
+		}
+		if len(cfg.WorkingDir) > maxStringBytes || len(cfg.User) > maxStringBytes || len(cfg.Hostname) > maxStringBytes {
+			return rule(apierr.CodeInvalid, RuleSize, "working directory, user and hostname are at most %d bytes", maxStringBytes)
+		}
+	}
+	bindings := 0
+	for _, bs := range h.PortBindings {
+		bindings += len(bs)
+	}
+	lists := []struct {
+		what   string
+		n, max int
+	}{
+		{"extra hosts", len(h.ExtraHosts), maxExtraHosts},
+		{"DNS servers", len(h.DNS), maxDNS},
+		{"DNS search domains", len(h.DNSSearch), maxDNS},
+		{"DNS options", len(h.DNSOptions), maxDNSOptions},
+		{"published ports", bindings, maxPorts},
+		{"mounts", len(h.Mounts), maxMounts},
+		{"tmpfs mounts", len(h.Tmpfs), maxMounts},
+		{"added capabilities", len(h.CapAdd), maxSmallList},
+		{"dropped capabilities", len(h.CapDrop), maxSmallList},
+		{"security options", len(h.SecurityOpt), maxSmallList},
+		{"groups", len(h.GroupAdd), maxSmallList},
+	}
+	for _, l := range lists {
+		if l.n > l.max {
+			return rule(apierr.CodeInvalid, RuleSize, "%d %s: at most %d are allowed", l.n, l.what, l.max)
+		}
+	}
+	for _, s := range [][]string{h.ExtraHosts, h.DNSSearch, h.DNSOptions} {
+		for _, v := range s {
+			if len(v) > maxStringBytes {
+				return rule(apierr.CodeInvalid, RuleSize, "an extra host, DNS search domain or option is longer than %d bytes", maxStringBytes)
+			}
+		}
+	}
+	return nil
+}
+
+// checkEnvSize bounds the environment: entries and total bytes.
+func (e *Engine) checkEnvSize(env []string) error {
+	if n := bytesOf(env); len(env) > e.Limits.MaxEnv || n > e.Limits.MaxEnvBytes {
+		return sizeRule("environment", len(env), n, e.Limits.MaxEnv, e.Limits.MaxEnvBytes)
+	}
+	return nil
+}
+
+func bytesOf(l []string) int {
+	n := 0
+	for _, s := range l {
+		n += len(s)
+	}
+	return n
+}
+
+func sizeRule(what string, entries, bytes, maxEntries, maxBytes int) error {
+	return rule(apierr.CodeInvalid, RuleSize, "%s has %d entries, %d bytes: at most %d entries and %d bytes are allowed", what, entries, bytes, maxEntries, maxBytes)
+}
