@@ -174,6 +174,11 @@ func (e *Engine) composeService(c identity.Caller, t Tenant, p *types.Project, s
 	if err := composeOnly(c, s, root); err != nil {
 		return err
 	}
+	for _, h := range append(append([]types.ServiceHook{}, s.PostStart...), s.PreStop...) {
+		if err := e.CheckExec(h.WorkingDir, composeEnv(h.Environment), h.Command); err != nil {
+			return withService(s.Name, err)
+		}
+	}
 	if err := ownLabels(t, s.Labels, false); err != nil {
 		return err
 	}
@@ -191,12 +196,17 @@ func (e *Engine) composeService(c identity.Caller, t Tenant, p *types.Project, s
 		err = e.Admit(c, t, cfg, h)
 	}
 	if err != nil {
-		ae := apierr.From(err)
-		out := *ae
-		out.Message = "service " + strconv.Quote(s.Name) + ": " + ae.Message
-		return &out
+		return withService(s.Name, err)
 	}
 	return nil
+}
+
+// withService prefixes a refusal with the service it is about.
+func withService(name string, err error) error {
+	ae := apierr.From(err)
+	out := *ae
+	out.Message = "service " + strconv.Quote(name) + ": " + ae.Message
+	return &out
 }
 
 // composeOnly judges what only Compose can ask for: files it would read on

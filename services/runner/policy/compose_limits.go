@@ -7,6 +7,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/blkiodev"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 )
 
 // composeLimits copies into h every resource-like key of service s the way
@@ -62,6 +63,28 @@ func composeLimits(s types.ServiceConfig, h *container.HostConfig) {
 	h.Init = s.Init
 	h.ExtraHosts = s.ExtraHosts.AsList(":")
 	h.DNSSearch, h.DNSOptions, h.GroupAdd = s.DNSSearch, s.DNSOpts, s.GroupAdd
+}
+
+// ComposeTmpfs is the memory service s's tmpfs mounts and /dev/shm hold
+// beyond Docker's default /dev/shm, sized as Bound sizes them: a stack's
+// quota counts it before Compose runs, as TmpfsBytes does for a container.
+func (e *Engine) ComposeTmpfs(s types.ServiceConfig) int64 {
+	h := &container.HostConfig{}
+	composeLimits(s, h)
+	for _, v := range s.Volumes {
+		if v.Type != types.VolumeTypeTmpfs {
+			continue
+		}
+		m := mount.Mount{Type: mount.TypeTmpfs, Target: v.Target}
+		if v.Tmpfs != nil {
+			m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size)}
+		}
+		h.Mounts = append(h.Mounts, m)
+	}
+	if err := e.boundTmpfs(h); err != nil {
+		return 0 // refused by the policy before anything is made
+	}
+	return TmpfsBytes(h)
 }
 
 // composeEnv is a service's environment as Compose sends it: KEY=value,

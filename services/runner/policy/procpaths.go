@@ -64,3 +64,19 @@ func checkMountTargets(_ Tenant, h *container.HostConfig) error {
 	}
 	return nil
 }
+
+// CheckExec judges a process started in a running container (Compose's
+// post_start and pre_stop hooks, execs): its working directory and
+// environment are bounded like a container's, for everyone.
+func (e *Engine) CheckExec(workdir string, env, cmd []string) error {
+	if err := checkWorkdir(&container.Config{WorkingDir: workdir}); err != nil {
+		return err
+	}
+	if err := e.checkEnvSize(env); err != nil {
+		return err
+	}
+	if n := bytesOf(cmd); len(cmd) > maxArgs || n > maxArgBytes {
+		return sizeRule("command", len(cmd), n, maxArgs, maxArgBytes)
+	}
+	return nil
+}

@@ -313,6 +313,9 @@ func (g *guard) ExecCreate(ctx context.Context, id string, o client.ExecCreateOp
 	if o.Privileged && !g.caller.IsAdmin() {
 		return client.ExecCreateResult{}, apierr.Policy(policy.RulePrivileged, "privileged exec is not allowed")
 	}
+	if err := g.policy.CheckExec(o.WorkingDir, o.Env, o.Cmd); err != nil {
+		return client.ExecCreateResult{}, err
+	}
 	if err := g.ownedContainer(ctx, id); err != nil {
 		return client.ExecCreateResult{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/services/runner/policy"
+	"github.com/dockeronline/platform/services/runner/quota"
 	"github.com/dockeronline/platform/services/runner/runnertest"
 )
 
@@ -101,5 +102,24 @@ func TestComposeGetsThePolicysResources(t *testing.T) {
 	}
 	if _, err := call[msg.StackDownResult](t, h, alice, subjects.StackDown, msg.StackRef{Name: "res", Volumes: true}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestComposeTmpfsCountsInTheQuota: a stack whose tmpfs would take the
+// user past the memory quota fails before Compose creates anything.
+func TestComposeTmpfsCountsInTheQuota(t *testing.T) {
+	h := setup(t, map[string]string{"RUNNER_QUOTA_MEMORY_MB": "300"})
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	compose := fmt.Sprintf("services:\n  web:\n    image: %s\n    command: [\"sleep\", \"600\"]\n    mem_limit: 256m\n    tmpfs: [\"/t:size=128m\"]\n", h.image)
+	started, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, msg.StackUpRequest{Name: "tq", Compose: compose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := finish(t, h, started.Job.ID)
+	if last := evs[len(evs)-1]; last.Type != msg.JobEventError || last.Error.Rule != quota.RuleQuota || !strings.Contains(last.Error.Message, "memory") {
+		t.Fatalf("256 MB + 128 MB tmpfs with a 300 MB quota: %s %+v", last.Type, last.Error)
+	}
+	if cs, ns, vs := owned(t, h, alice.UserID, "tq"); len(cs)+len(ns)+len(vs) != 0 {
+		t.Errorf("the refused up left containers %v networks %v volumes %v", cs, ns, vs)
 	}
 }
