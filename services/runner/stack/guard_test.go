@@ -2,9 +2,9 @@ package stack
 
 import (
 	"context"
-	"fmt"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"testing"
 
 	"github.com/moby/moby/api/types/container"
