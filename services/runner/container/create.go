@@ -53,7 +53,7 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 	if err := s.ensureImage(ctx, req.Spec.Image); err != nil {
 		return msg.Container{}, err
 	}
-	if err := s.imageVolumes(ctx, c, t, plan); err != nil {
+	if err := s.fromImage(ctx, c, t, plan); err != nil {
 		return msg.Container{}, err
 	}
 	newVols, err := engine.MissingVolumes(ctx, s.docker, plan.Volumes)
@@ -90,17 +90,21 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 	return s.view(ctx, id)
 }
 
-// imageVolumes gives every VOLUME of the image a named volume of the
-// user's (see policy.Anonymous) and judges the plan again with them.
-func (s *service) imageVolumes(ctx context.Context, c identity.Caller, t policy.Tenant, plan *policy.Plan) error {
-	targets, err := engine.ImageVolumes(ctx, s.docker, plan.Config.Image)
+// fromImage judges what the image brings to the container: a WORKDIR
+// under /proc is refused; every VOLUME gets a named volume of the user's
+// (see policy.Anonymous), and the plan is judged again with them.
+func (s *service) fromImage(ctx context.Context, c identity.Caller, t policy.Tenant, plan *policy.Plan) error {
+	ic, err := engine.InspectImageConfig(ctx, s.docker, plan.Config.Image)
 	if err != nil {
 		return err
 	}
-	if len(targets) == 0 {
+	if err := policy.CheckImageWorkdir(plan.Config.WorkingDir, ic.WorkingDir); err != nil {
+		return err
+	}
+	if len(ic.Volumes) == 0 {
 		return nil
 	}
-	if err := plan.AddImageVolumes(t, targets); err != nil {
+	if err := plan.AddImageVolumes(t, ic.Volumes); err != nil {
 		return err
 	}
 	return s.policy.Admit(c, t, plan.Config, plan.Host)

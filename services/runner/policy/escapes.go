@@ -166,6 +166,8 @@ func procEscapes() []EscapeCase {
 		hc("tmpfs over /proc/sys", `{"Mounts":[{"Type":"tmpfs","Target":"/proc/sys"}]}`, RuleVolumeTarget),
 		hc("volume over /sys/fs/cgroup", `{"Mounts":[{"Type":"volume","Target":"/sys/fs/cgroup"}]}`, RuleVolumeTarget),
 		hc("tmpfs map over /proc", `{"Tmpfs":{"//proc/./sysrq-trigger":""}}`, RuleVolumeTarget),
+		{Name: "volume at /proc/self", Mutate: func(s *msg.ContainerSpec) { s.Volumes = []msg.VolumeMount{{Volume: "data", Target: "/proc/self"}} }, Rule: RuleVolumeTarget},
+		{Name: "volume at /sys/kernel", Mutate: func(s *msg.ContainerSpec) { s.Volumes = []msg.VolumeMount{{Volume: "data", Target: "/sys/kernel"}} }, Rule: RuleVolumeTarget},
 	}
 }
 

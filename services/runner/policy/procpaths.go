@@ -50,6 +50,16 @@ func checkWorkdir(cfg *container.Config) error {
 	return nil
 }
 
+// CheckImageWorkdir refuses an image whose WORKDIR is under /proc when
+// the container names no working directory of its own: Docker would start
+// it there (a pulled or built image can carry any WORKDIR).
+func CheckImageWorkdir(own, image string) error {
+	if own != "" || !underProc(image) {
+		return nil
+	}
+	return rule(apierr.CodePolicy, RuleProcWorkdir, "the image's working directory %q is under /proc: set a working directory for the container, or use another image", image)
+}
+
 // checkMountTargets refuses mounts (volumes, tmpfs) onto /proc or /sys.
 func checkMountTargets(_ Tenant, h *container.HostConfig) error {
 	for _, m := range h.Mounts {

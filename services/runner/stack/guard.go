@@ -146,15 +146,19 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	return g.APIClient.ContainerCreate(ctx, o)
 }
 
-// anonymous names the container's anonymous volumes and the image's
+// anonymous judges what the image brings (a WORKDIR under /proc is
+// refused) and names the container's anonymous volumes and the image's
 // VOLUMEs (policy.Anonymous): they are made as the stack's volumes, with
 // the owner's labels, and count in the volume quota.
 func (g *guard) anonymous(ctx context.Context, o client.ContainerCreateOptions) ([]string, error) {
-	targets, err := engine.ImageVolumes(ctx, g.docker, o.Config.Image)
+	ic, err := engine.InspectImageConfig(ctx, g.docker, o.Config.Image)
 	if err != nil {
 		return nil, err
 	}
-	return policy.Anonymous(g.tenant, o.HostConfig, targets)
+	if err := policy.CheckImageWorkdir(o.Config.WorkingDir, ic.WorkingDir); err != nil {
+		return nil, err
+	}
+	return policy.Anonymous(g.tenant, o.HostConfig, ic.Volumes)
 }
 
 // volumeBinds turns Compose's "<volume>:<target>[:opts]" binds of named

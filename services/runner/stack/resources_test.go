@@ -123,3 +123,35 @@ func TestComposeTmpfsCountsInTheQuota(t *testing.T) {
 		t.Errorf("the refused up left containers %v networks %v volumes %v", cs, ns, vs)
 	}
 }
+
+// TestComposeImageWorkdirUnderProcIsRefused: Compose may not start a
+// service in an image's WORKDIR under /proc; its own working_dir wins.
+func TestComposeImageWorkdirUnderProcIsRefused(t *testing.T) {
+	h := setup(t)
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	img := "dockeronline-test/stackwd-" + alice.Username + ":latest"
+	dockertest.BuildImage(t, h.cli, img, map[string][]byte{"Dockerfile": []byte("FROM " + h.image + "\nWORKDIR /proc/self/fd/8\n")})
+	t.Cleanup(func() { _, _ = h.cli.ImageRemove(context.Background(), img, client.ImageRemoveOptions{Force: true}) })
+	up := func(extra string) msg.JobEvent {
+		t.Helper()
+		compose := fmt.Sprintf("services:\n  web:\n    image: %s\n    command: [\"sleep\", \"600\"]\n    stop_grace_period: 1s\n%s", img, extra)
+		started, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, msg.StackUpRequest{Name: "wd", Compose: compose})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := finish(t, h, started.Job.ID)
+		return evs[len(evs)-1]
+	}
+	if last := up(""); last.Type != msg.JobEventError || last.Error.Rule != policy.RuleProcWorkdir {
+		t.Fatalf("image WORKDIR under /proc: %s %+v", last.Type, last.Error)
+	}
+	if cs, _, _ := owned(t, h, alice.UserID, "wd"); len(cs) != 0 {
+		t.Fatalf("the refused up left containers %v", cs)
+	}
+	if last := up("    working_dir: /tmp\n"); last.Type != msg.JobEventDone {
+		t.Fatalf("with its own working_dir: %s %+v", last.Type, last.Error)
+	}
+	if _, err := call[msg.StackDownResult](t, h, alice, subjects.StackDown, msg.StackRef{Name: "wd", Volumes: true}); err != nil {
+		t.Fatal(err)
+	}
+}
