@@ -100,8 +100,13 @@ func TestComposeGetsThePolicysResources(t *testing.T) {
 	if err != nil || usage.Used.Volumes != 2 || usage.Used.MemoryMB != 64+16+64 {
 		t.Fatalf("usage %+v (want 2 volumes, %d MB), %v", usage.Used, 64+16+64, err)
 	}
-	if _, err := call[msg.StackDownResult](t, h, alice, subjects.StackDown, msg.StackRef{Name: "res", Volumes: true}); err != nil {
+	down, err := call[msg.StackDownResult](t, h, alice, subjects.StackDown, msg.StackRef{Name: "res", Volumes: true})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// down -v takes the anonymous volumes too, as Compose would have.
+	if _, _, vs := owned(t, h, alice.UserID, "res"); len(vs) != 0 || len(down.Volumes) != 2 {
+		t.Fatalf("after down -v: volumes %v left, %v reported removed", vs, down.Volumes)
 	}
 }
 
