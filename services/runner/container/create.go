@@ -90,15 +90,15 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 	return s.view(ctx, id)
 }
 
-// fromImage judges what the image brings to the container: a WORKDIR
-// under /proc is refused; every VOLUME gets a named volume of the user's
+// fromImage judges what the image brings to the container (policy.
+// CheckImage: a WORKDIR under /proc, a too frequent HEALTHCHECK); every VOLUME gets a named volume of the user's
 // (see policy.Anonymous), and the plan is judged again with them.
 func (s *service) fromImage(ctx context.Context, c identity.Caller, t policy.Tenant, plan *policy.Plan) error {
 	ic, err := engine.InspectImageConfig(ctx, s.docker, plan.Config.Image)
 	if err != nil {
 		return err
 	}
-	if err := policy.CheckImageWorkdir(plan.Config.WorkingDir, ic.WorkingDir); err != nil {
+	if err := policy.CheckImage(plan.Config, ic.WorkingDir, ic.Healthcheck); err != nil {
 		return err
 	}
 	if len(ic.Volumes) == 0 {

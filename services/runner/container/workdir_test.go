@@ -40,3 +40,18 @@ func TestImageWorkdirUnderProcIsRefused(t *testing.T) {
 		t.Fatalf("the same image with its own working directory: %v", err)
 	}
 }
+
+// TestImageHealthcheckIsBounded: an image whose HEALTHCHECK runs every
+// millisecond (each check an exec outside the container's limits) is
+// refused.
+func TestImageHealthcheckIsBounded(t *testing.T) {
+	h := setup(t)
+	u := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	img := "dockeronline-test/health-" + u.Username + ":latest"
+	dockertest.BuildImage(t, h.cli, img, map[string][]byte{"Dockerfile": []byte("FROM " + h.image + "\nHEALTHCHECK --interval=1ms CMD true\n")})
+	t.Cleanup(func() { _, _ = h.cli.ImageRemove(context.Background(), img, client.ImageRemoveOptions{Force: true}) })
+	_, err := call[msg.Container](h, u, subjects.ContainerCreate, msg.ContainerCreate{Spec: sleeper("hc", img)})
+	if e := apierr.From(err); e == nil || e.Rule != policy.RuleHealthcheck {
+		t.Fatalf("image HEALTHCHECK every 1 ms: %v", err)
+	}
+}

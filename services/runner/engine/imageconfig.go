@@ -3,15 +3,18 @@ package engine
 import (
 	"context"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
 // ImageConfig is what an image brings to a container it runs as: the
 // paths Docker gives anonymous volumes (VOLUME), and the working
-// directory (WORKDIR) used when the container names none.
+// directory (WORKDIR) and health check (HEALTHCHECK) used when the
+// container names none.
 type ImageConfig struct {
-	Volumes    []string
-	WorkingDir string
+	Volumes     []string
+	WorkingDir  string
+	Healthcheck *container.HealthConfig
 }
 
 // InspectImageConfig reads ImageConfig of image ref.
@@ -26,6 +29,7 @@ func InspectImageConfig(ctx context.Context, cli client.APIClient, ref string) (
 			ic.Volumes = append(ic.Volumes, v)
 		}
 		ic.WorkingDir = res.Config.WorkingDir
+		ic.Healthcheck = res.Config.Healthcheck
 	}
 	return ic, nil
 }

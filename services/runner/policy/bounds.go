@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"time"
+
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/dockeronline/platform/pkg/apierr"
@@ -22,6 +24,10 @@ const (
 	maxMounts      = 32  // Mounts, and Tmpfs entries
 	maxSmallList   = 64  // CapAdd, CapDrop, SecurityOpt, GroupAdd
 	maxStringBytes = 4 << 10
+	// minHealthInterval is the shortest health check interval: each check
+	// is an exec that dockerd and containerd run outside the container's
+	// limits (Docker's own minimum is 1 ms; its default 30 s).
+	minHealthInterval = time.Second
 )
 
 // checkSizes bounds every list of a create request, on every path (the
@@ -46,6 +52,9 @@ func (e *Engine) checkSizes(cfg *container.Config, h *container.HostConfig) erro
 		}
 		if len(cfg.ExposedPorts) > maxPorts || len(cfg.Volumes) > maxMounts {
 			return rule(apierr.CodeInvalid, RuleSize, "at most %d exposed ports and %d image volumes", maxPorts, maxMounts)
+		}
+		if err := CheckHealthcheck(cfg.Healthcheck); err != nil {
+			return err
 		}
 		if len(cfg.WorkingDir) > maxStringBytes || len(cfg.User) > maxStringBytes || len(cfg.Hostname) > maxStringBytes {
 			return rule(apierr.CodeInvalid, RuleSize, "working directory, user and hostname are at most %d bytes", maxStringBytes)
@@ -104,4 +113,21 @@ func bytesOf(l []string) int {
 
 func sizeRule(what string, entries, bytes, maxEntries, maxBytes int) error {
 	return rule(apierr.CodeInvalid, RuleSize, "%s has %d entries, %d bytes: at most %d entries and %d bytes are allowed", what, entries, bytes, maxEntries, maxBytes)
+}
+
+// CheckHealthcheck bounds a health check, the container's or its image's:
+// its command like a container's, its intervals at minHealthInterval.
+func CheckHealthcheck(hc *container.HealthConfig) error {
+	if hc == nil {
+		return nil
+	}
+	if n := bytesOf(hc.Test); len(hc.Test) > maxArgs || n > maxArgBytes {
+		return sizeRule("health check", len(hc.Test), n, maxArgs, maxArgBytes)
+	}
+	for what, d := range map[string]time.Duration{"interval": hc.Interval, "start interval": hc.StartInterval} {
+		if d != 0 && d < minHealthInterval {
+			return rule(apierr.CodePolicy, RuleHealthcheck, "health check %s %s is below %s: each check runs outside the container's limits", what, d, minHealthInterval)
+		}
+	}
+	return nil
 }

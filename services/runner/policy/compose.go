@@ -350,7 +350,7 @@ func ServiceContainer(p *types.Project, s types.ServiceConfig) (*container.Confi
 	svc := "service " + strconv.Quote(s.Name)
 	cfg := &container.Config{Image: s.Image, Labels: map[string]string{},
 		Cmd: s.Command, Entrypoint: s.Entrypoint, WorkingDir: s.WorkingDir, User: s.User,
-		Env: composeEnv(s.Environment)}
+		Env: composeEnv(s.Environment), Healthcheck: composeHealthcheck(s)}
 	for k, v := range s.Labels {
 		cfg.Labels[k] = v
 	}

@@ -3,6 +3,7 @@ package policy
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/blkiodev"
@@ -63,6 +64,22 @@ func composeLimits(s types.ServiceConfig, h *container.HostConfig) {
 	h.Init = s.Init
 	h.ExtraHosts = s.ExtraHosts.AsList(":")
 	h.DNSSearch, h.DNSOptions, h.GroupAdd = s.DNSSearch, s.DNSOpts, s.GroupAdd
+}
+
+// composeHealthcheck is a service's health check as Compose sends it, for
+// CheckHealthcheck (nil: the image's, or none).
+func composeHealthcheck(s types.ServiceConfig) *container.HealthConfig {
+	hc := s.HealthCheck
+	if hc == nil || hc.Disable {
+		return nil
+	}
+	d := func(p *types.Duration) time.Duration {
+		if p == nil {
+			return 0
+		}
+		return time.Duration(*p)
+	}
+	return &container.HealthConfig{Test: hc.Test, Interval: d(hc.Interval), StartInterval: d(hc.StartInterval), Timeout: d(hc.Timeout)}
 }
 
 // ComposeTmpfs is the memory service s's tmpfs mounts and /dev/shm hold

@@ -50,14 +50,18 @@ func checkWorkdir(cfg *container.Config) error {
 	return nil
 }
 
-// CheckImageWorkdir refuses an image whose WORKDIR is under /proc when
-// the container names no working directory of its own: Docker would start
-// it there (a pulled or built image can carry any WORKDIR).
-func CheckImageWorkdir(own, image string) error {
-	if own != "" || !underProc(image) {
-		return nil
+// CheckImage judges what an image brings to a container that does not
+// override it (a pulled or built image can carry anything): a WORKDIR
+// under /proc, where Docker would start it, and a health check more
+// frequent than the platform allows.
+func CheckImage(own *container.Config, workdir string, health *container.HealthConfig) error {
+	if own.WorkingDir == "" && underProc(workdir) {
+		return rule(apierr.CodePolicy, RuleProcWorkdir, "the image's working directory %q is under /proc: set a working directory for the container, or use another image", workdir)
 	}
-	return rule(apierr.CodePolicy, RuleProcWorkdir, "the image's working directory %q is under /proc: set a working directory for the container, or use another image", image)
+	if own.Healthcheck == nil {
+		return CheckHealthcheck(health)
+	}
+	return nil
 }
 
 // checkMountTargets refuses mounts (volumes, tmpfs) onto /proc or /sys.

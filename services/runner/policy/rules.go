@@ -36,11 +36,12 @@ const (
 
 	// Resource allow-list (see resources.go): the policy sets every
 	// resource field itself; these name the inputs it refuses.
-	RuleCPUOptions = "cpus-only"        // CpuShares, CpuQuota, cpusets, real-time…: use cpus
-	RuleSwap       = "no-swap"          // MemorySwap other than the memory limit, swappiness
-	RuleBlkio      = "no-blkio-options" // block I/O weights and throttles
-	RulePids       = "pids-limit"       // unlimited or above the platform's pids limit
-	RuleUlimits    = "ulimit-allowlist" // ulimits other than nofile (capped), core and stack
-	RuleTmpfs      = "tmpfs-size"       // tmpfs and /dev/shm sizes and options
-	RuleSize       = "request-size"     // too many or too large env, labels, args, hosts…
+	RuleCPUOptions  = "cpus-only"            // CpuShares, CpuQuota, cpusets, real-time…: use cpus
+	RuleSwap        = "no-swap"              // MemorySwap other than the memory limit, swappiness
+	RuleBlkio       = "no-blkio-options"     // block I/O weights and throttles
+	RulePids        = "pids-limit"           // unlimited or above the platform's pids limit
+	RuleUlimits     = "ulimit-allowlist"     // ulimits other than nofile (capped), core and stack
+	RuleTmpfs       = "tmpfs-size"           // tmpfs and /dev/shm sizes and options
+	RuleSize        = "request-size"         // too many or too large env, labels, args, hosts…
+	RuleHealthcheck = "healthcheck-interval" // health checks more often than once a second
 )

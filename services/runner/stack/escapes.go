@@ -144,6 +144,8 @@ func resourceEscapes() []EscapeCase {
 		svc("working_dir //proc/1/cwd", "    working_dir: //proc/1/cwd\n", policy.RuleProcWorkdir),
 		svc("working_dir /proc/../proc/self/cwd", "    working_dir: /proc/../proc/self/cwd\n", policy.RuleProcWorkdir),
 		svc("working_dir /dev/fd/8", "    working_dir: /dev/fd/8\n", policy.RuleProcWorkdir),
+		svc("health check every millisecond", "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1ms\n", policy.RuleHealthcheck),
+		svc("health check start_interval of a millisecond", "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      start_interval: 1ms\n", policy.RuleHealthcheck),
 		svc("hook working_dir under /proc", "    post_start:\n      - command: id\n        working_dir: /proc/self/fd/8\n", policy.RuleProcWorkdir),
 		svc("anonymous volume over /sys", "    volumes: [\"/sys/fs/cgroup\"]\n", policy.RuleVolumeTarget),
 		svc("tmpfs over /proc", "    tmpfs: [\"/proc/sys\"]\n", policy.RuleVolumeTarget),

@@ -146,8 +146,7 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	return g.APIClient.ContainerCreate(ctx, o)
 }
 
-// anonymous judges what the image brings (a WORKDIR under /proc is
-// refused) and names the container's anonymous volumes and the image's
+// anonymous judges what the image brings (policy.CheckImage) and names the container's anonymous volumes and the image's
 // VOLUMEs (policy.Anonymous): they are made as the stack's volumes, with
 // the owner's labels, and count in the volume quota.
 func (g *guard) anonymous(ctx context.Context, o client.ContainerCreateOptions) ([]string, error) {
@@ -155,7 +154,7 @@ func (g *guard) anonymous(ctx context.Context, o client.ContainerCreateOptions) 
 	if err != nil {
 		return nil, err
 	}
-	if err := policy.CheckImageWorkdir(o.Config.WorkingDir, ic.WorkingDir); err != nil {
+	if err := policy.CheckImage(o.Config, ic.WorkingDir, ic.Healthcheck); err != nil {
 		return nil, err
 	}
 	return policy.Anonymous(g.tenant, o.HostConfig, ic.Volumes)

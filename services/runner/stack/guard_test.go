@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -64,6 +65,9 @@ func TestGuardJudgesWhatComposeSends(t *testing.T) {
 		}, policy.RuleUlimits},
 		{"tmpfs of 100 GB", func(o *client.ContainerCreateOptions) { o.HostConfig.Tmpfs = map[string]string{"/t": "size=100g"} }, policy.RuleTmpfs},
 		{"working dir under /proc", func(o *client.ContainerCreateOptions) { o.Config.WorkingDir = "/proc/self/fd/8" }, policy.RuleProcWorkdir},
+		{"health check every millisecond", func(o *client.ContainerCreateOptions) {
+			o.Config.Healthcheck = &container.HealthConfig{Test: []string{"CMD", "true"}, Interval: time.Millisecond}
+		}, policy.RuleHealthcheck},
 		{"10,000 env entries", func(o *client.ContainerCreateOptions) {
 			for i := range 10000 {
 				o.Config.Env = append(o.Config.Env, fmt.Sprintf("V%d=x", i))
