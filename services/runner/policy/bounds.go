@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/dockeronline/platform/pkg/apierr"
 )
@@ -22,7 +23,8 @@ const (
 	maxDNSOptions  = 16
 	maxPorts       = 256 // exposed ports and published bindings, each
 	maxMounts      = 32  // Mounts, and Tmpfs entries
-	maxSmallList   = 64  // CapAdd, CapDrop, SecurityOpt, GroupAdd
+	maxSmallList   = 64  // CapAdd, CapDrop, SecurityOpt, GroupAdd, network aliases
+	maxNetworks    = 16  // networks a container joins
 	maxStringBytes = 4 << 10
 	// minHealthInterval is the shortest health check interval: each check
 	// is an exec that dockerd and containerd run outside the container's
@@ -38,12 +40,8 @@ func (e *Engine) checkSizes(cfg *container.Config, h *container.HostConfig) erro
 		if err := e.checkEnvSize(cfg.Env); err != nil {
 			return err
 		}
-		n := 0
-		for k, v := range cfg.Labels {
-			n += len(k) + len(v)
-		}
-		if len(cfg.Labels) > maxLabels || n > maxLabelBytes {
-			return sizeRule("labels", len(cfg.Labels), n, maxLabels, maxLabelBytes)
+		if err := CheckLabels(cfg.Labels); err != nil {
+			return err
 		}
 		for what, l := range map[string][]string{"command": cfg.Cmd, "entrypoint": cfg.Entrypoint} {
 			if n := bytesOf(l); len(l) > maxArgs || n > maxArgBytes {
@@ -127,6 +125,37 @@ func CheckHealthcheck(hc *container.HealthConfig) error {
 	for what, d := range map[string]time.Duration{"interval": hc.Interval, "start interval": hc.StartInterval} {
 		if d != 0 && d < minHealthInterval {
 			return rule(apierr.CodePolicy, RuleHealthcheck, "health check %s %s is below %s: each check runs outside the container's limits", what, d, minHealthInterval)
+		}
+	}
+	return nil
+}
+
+// CheckLabels bounds the labels of any object a user creates (container,
+// volume, network, stack object): they are stored by Docker and shown on
+// every list.
+func CheckLabels(labels map[string]string) error {
+	n := 0
+	for k, v := range labels {
+		n += len(k) + len(v)
+	}
+	if len(labels) > maxLabels || n > maxLabelBytes {
+		return sizeRule("labels", len(labels), n, maxLabels, maxLabelBytes)
+	}
+	return nil
+}
+
+// CheckEndpoints bounds the networks a container joins and each one's
+// aliases (Compose's networks: and aliases:).
+func CheckEndpoints(nc *network.NetworkingConfig) error {
+	if nc == nil {
+		return nil
+	}
+	if len(nc.EndpointsConfig) > maxNetworks {
+		return rule(apierr.CodeInvalid, RuleSize, "%d networks: a container joins at most %d", len(nc.EndpointsConfig), maxNetworks)
+	}
+	for name, ep := range nc.EndpointsConfig {
+		if ep != nil && (len(ep.Aliases) > maxSmallList || len(ep.DNSNames) > maxSmallList) {
+			return rule(apierr.CodeInvalid, RuleSize, "network %q: at most %d aliases", name, maxSmallList)
 		}
 	}
 	return nil

@@ -109,6 +109,9 @@ func (e *Engine) composeNetwork(c identity.Caller, t Tenant, key string, n types
 	if u, _, ok := names.SplitDocker(n.Name); !ok || u != t.Username {
 		return rule(apierr.CodePolicy, RuleNetwork, "network %q (%s) is not one of your networks", key, n.Name)
 	}
+	if err := CheckLabels(n.Labels); err != nil {
+		return err
+	}
 	if err := ownLabels(t, n.Labels, bool(n.External)); err != nil {
 		return err
 	}
@@ -129,6 +132,9 @@ func (e *Engine) composeNetwork(c identity.Caller, t Tenant, key string, n types
 func (e *Engine) composeVolume(c identity.Caller, t Tenant, key string, v types.VolumeConfig) error {
 	if u, _, ok := names.SplitDocker(v.Name); !ok || u != t.Username {
 		return rule(apierr.CodePolicy, RuleVolumes, "volume %q (%s) is not one of your volumes", key, v.Name)
+	}
+	if err := CheckLabels(v.Labels); err != nil {
+		return err
 	}
 	if err := ownLabels(t, v.Labels, bool(v.External)); err != nil {
 		return err
@@ -247,7 +253,13 @@ func composeOnly(c identity.Caller, s types.ServiceConfig, root string) error {
 			return rule(apierr.CodePolicy, RulePrivileged, "%s: privileged hooks are not allowed", svc)
 		}
 	}
+	if len(s.Networks) > maxNetworks {
+		return rule(apierr.CodeInvalid, RuleSize, "%s joins %d networks: at most %d", svc, len(s.Networks), maxNetworks)
+	}
 	for k, n := range s.Networks {
+		if n != nil && len(n.Aliases) > maxSmallList {
+			return rule(apierr.CodeInvalid, RuleSize, "%s: network %q has %d aliases: at most %d", svc, k, len(n.Aliases), maxSmallList)
+		}
 		if n != nil && len(n.DriverOpts) > 0 {
 			return rule(apierr.CodePolicy, RuleNetwork, "%s: driver options on network %q are not allowed (they reach the host's interfaces)", svc, k)
 		}

@@ -153,6 +153,9 @@ func resourceEscapes() []EscapeCase {
 		svc("one 100 KB environment value", "    environment:\n      BIG: "+strings.Repeat("x", 100<<10)+"\n", policy.RuleSize),
 		svc("200 labels", "    labels:\n"+lines(200, "      l%d: x\n"), policy.RuleSize),
 		svc("one 200 KB command argument", "    command: [\"echo\", \""+strings.Repeat("x", 200<<10)+"\"]\n", policy.RuleSize),
+		svc("20 networks", "    networks: ["+lines(20, "n%d, ")+"n20]\nnetworks:\n"+lines(21, "  n%d: {}\n"), policy.RuleSize),
+		svc("100 network aliases", "    networks:\n      default:\n        aliases: ["+lines(100, "a%d, ")+"a100]\n", policy.RuleSize),
+		svc("200 volume labels", "    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    labels:\n"+lines(200, "      l%d: x\n"), policy.RuleSize),
 		svc("100 extra hosts", "    extra_hosts:\n"+lines(100, "      - \"h%d:10.0.0.1\"\n"), policy.RuleSize),
 	}
 }

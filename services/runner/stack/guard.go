@@ -194,6 +194,9 @@ func volumeBinds(h *container.HostConfig) {
 // to its Docker name only, like any other container of the user: the bare
 // service name is an alias on the stack's own networks.
 func (g *guard) endpoints(nc *network.NetworkingConfig) error {
+	if err := policy.CheckEndpoints(nc); err != nil {
+		return err
+	}
 	if nc == nil {
 		return nil
 	}

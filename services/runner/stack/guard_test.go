@@ -65,6 +65,12 @@ func TestGuardJudgesWhatComposeSends(t *testing.T) {
 		}, policy.RuleUlimits},
 		{"tmpfs of 100 GB", func(o *client.ContainerCreateOptions) { o.HostConfig.Tmpfs = map[string]string{"/t": "size=100g"} }, policy.RuleTmpfs},
 		{"working dir under /proc", func(o *client.ContainerCreateOptions) { o.Config.WorkingDir = "/proc/self/fd/8" }, policy.RuleProcWorkdir},
+		{"20 networks", func(o *client.ContainerCreateOptions) {
+			o.NetworkingConfig = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
+			for i := range 20 {
+				o.NetworkingConfig.EndpointsConfig[fmt.Sprintf("%s--n%d", alice.Username, i)] = nil
+			}
+		}, policy.RuleSize},
 		{"health check every millisecond", func(o *client.ContainerCreateOptions) {
 			o.Config.Healthcheck = &container.HealthConfig{Test: []string{"CMD", "true"}, Interval: time.Millisecond}
 		}, policy.RuleHealthcheck},
