@@ -40,6 +40,15 @@ var rules = map[string]ruleInfo{
 	"default-runtime-only": {"Only the default container runtime is available.", "hostconfig"},
 	"no-cgroup-overrides":  {"Control-group settings cannot be overridden.", "hostconfig"},
 	"no-legacy-links":      {"Legacy container links are not supported: containers on the same network reach each other by name.", "hostconfig"},
+	// The resource allow-list (services/runner/policy/resources.go).
+	"cpus-only":            {"CPU is set with the CPU limit only: CPU shares, quotas, periods, cpusets and real-time scheduling are not allowed.", "cpus"},
+	"no-swap":              {"Containers get no swap beyond their memory limit: leave MemorySwap and swappiness unset.", "memory"},
+	"no-blkio-options":     {"Block I/O weights and throttles are not allowed.", "hostconfig"},
+	"pids-limit":           {"The process limit is the platform's: it cannot be raised or made unlimited.", "hostconfig"},
+	"ulimit-allowlist":     {"Only the nofile (up to the platform's cap), core and stack ulimits may be set.", "hostconfig"},
+	"tmpfs-size":           {"tmpfs mounts and /dev/shm are memory: give sizes in bytes, k, m or g, within the platform's cap.", "hostconfig"},
+	"request-size":         {"The request holds too many or too large entries (environment, labels, arguments, hosts, ports or mounts).", ""},
+	"healthcheck-interval": {"Health checks may run at most once a second.", "hostconfig"},
 }
 
 // ruleWords explains a rule; unknown rules are shown by name only.

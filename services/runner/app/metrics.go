@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -53,12 +52,9 @@ func dockerCollector(docker *client.Client) prometheus.Collector {
 			// the limits the policy engine stamped on it.
 			u := use(user)
 			u.Containers++
-			if n, err := strconv.ParseInt(c.Labels[policy.LabelMemory], 10, 64); err == nil {
-				u.MemoryMB += n >> 20
-			}
-			if n, err := strconv.ParseInt(c.Labels[policy.LabelCPUs], 10, 64); err == nil {
-				u.CPUs += float64(n) / 1e9
-			}
+			mem, cpus := policy.Counted(c.Labels)
+			u.MemoryMB += mem
+			u.CPUs += cpus
 		}
 		for _, v := range vs {
 			use(userLabel(v.Labels)).Volumes++

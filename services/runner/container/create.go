@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
@@ -55,11 +56,15 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 	if err := s.ensureImage(ctx, req.Spec.Image); err != nil {
 		return msg.Container{}, err
 	}
+	if err := s.fromImage(ctx, c, t, plan); err != nil {
+		return msg.Container{}, err
+	}
 	newVols, err := engine.MissingVolumes(ctx, s.docker, plan.Volumes)
 	if err != nil {
 		return msg.Container{}, err
 	}
-	done, err := s.quota.Admit(ctx, t.UserID, msg.Quota{Containers: 1, MemoryMB: plan.Host.Memory >> 20,
+	// tmpfs and a larger /dev/shm are memory too.
+	done, err := s.quota.Admit(ctx, t.UserID, msg.Quota{Containers: 1, MemoryMB: (plan.Host.Memory + policy.TmpfsBytes(plan.Host)) >> 20,
 		CPUs: float64(plan.Host.NanoCPUs) / 1e9, Volumes: newVols})
 	if err != nil {
 		return msg.Container{}, err
@@ -86,6 +91,26 @@ func (s *service) Create(ctx context.Context, req msg.ContainerCreate) (msg.Cont
 		return msg.Container{}, apierr.Invalid("container %q could not start", req.Spec.Name).WithDocker(engine.DockerText(err))
 	}
 	return s.view(ctx, id)
+}
+
+// fromImage judges what the image brings to the container (policy.
+// CheckImage: a WORKDIR under /proc, a too frequent HEALTHCHECK); every VOLUME gets a named volume of the user's
+// (see policy.Anonymous), and the plan is judged again with them.
+func (s *service) fromImage(ctx context.Context, c identity.Caller, t policy.Tenant, plan *policy.Plan) error {
+	ic, err := engine.InspectImageConfig(ctx, s.docker, plan.Config.Image)
+	if err != nil {
+		return err
+	}
+	if err := policy.CheckImage(plan.Config, ic.WorkingDir, ic.Healthcheck); err != nil {
+		return err
+	}
+	if len(ic.Volumes) == 0 {
+		return nil
+	}
+	if err := plan.AddImageVolumes(t, ic.Volumes); err != nil {
+		return err
+	}
+	return s.policy.Admit(c, t, plan.Config, plan.Host)
 }
 
 func validRequestID(id string) error {

@@ -34,12 +34,22 @@ func (e *Engine) Admit(c identity.Caller, t Tenant, cfg *container.Config, h *co
 	if h.NanoCPUs > int64(e.Limits.MaxCPUs*1e9) {
 		return rule(apierr.CodeInvalid, RuleCPU, "CPU limit %g is above the maximum of %g", float64(h.NanoCPUs)/1e9, e.Limits.MaxCPUs)
 	}
+	// Limits and bounds hold for admins too.
+	if err := e.checkBounded(h); err != nil {
+		return err
+	}
+	if err := e.checkSizes(cfg, h); err != nil {
+		return err
+	}
+	if err := checkWorkdir(cfg); err != nil {
+		return err
+	}
 	if c.IsAdmin() {
 		return nil
 	}
 	checks := []func(Tenant, *container.HostConfig) error{
 		checkPrivileged, checkCaps, checkDevices, checkNamespaces, checkSecurityOpt,
-		checkBinds, checkMounts, checkNetwork, checkMisc,
+		checkBinds, checkMounts, checkMountTargets, checkNetwork, checkMisc,
 	}
 	for _, check := range checks {
 		if err := check(t, h); err != nil {

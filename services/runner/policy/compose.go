@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -108,6 +109,9 @@ func (e *Engine) composeNetwork(c identity.Caller, t Tenant, key string, n types
 	if u, _, ok := names.SplitDocker(n.Name); !ok || u != t.Username {
 		return rule(apierr.CodePolicy, RuleNetwork, "network %q (%s) is not one of your networks", key, n.Name)
 	}
+	if err := CheckLabels(n.Labels); err != nil {
+		return err
+	}
 	if err := ownLabels(t, n.Labels, bool(n.External)); err != nil {
 		return err
 	}
@@ -128,6 +132,9 @@ func (e *Engine) composeNetwork(c identity.Caller, t Tenant, key string, n types
 func (e *Engine) composeVolume(c identity.Caller, t Tenant, key string, v types.VolumeConfig) error {
 	if u, _, ok := names.SplitDocker(v.Name); !ok || u != t.Username {
 		return rule(apierr.CodePolicy, RuleVolumes, "volume %q (%s) is not one of your volumes", key, v.Name)
+	}
+	if err := CheckLabels(v.Labels); err != nil {
+		return err
 	}
 	if err := ownLabels(t, v.Labels, bool(v.External)); err != nil {
 		return err
@@ -173,6 +180,11 @@ func (e *Engine) composeService(c identity.Caller, t Tenant, p *types.Project, s
 	if err := composeOnly(c, s, root); err != nil {
 		return err
 	}
+	for _, h := range append(append([]types.ServiceHook{}, s.PostStart...), s.PreStop...) {
+		if err := e.CheckExec(h.WorkingDir, composeEnv(h.Environment), h.Command); err != nil {
+			return withService(s.Name, err)
+		}
+	}
 	if err := ownLabels(t, s.Labels, false); err != nil {
 		return err
 	}
@@ -185,17 +197,25 @@ func (e *Engine) composeService(c identity.Caller, t Tenant, p *types.Project, s
 	if err != nil {
 		return err
 	}
-	e.ApplyDefaults(h)
 	if err := e.ApplyRuntime(c, t, h); err != nil {
-		return err
+		return withService(s.Name, err)
 	}
-	if err := e.Admit(c, t, cfg, h); err != nil {
-		ae := apierr.From(err)
-		out := *ae
-		out.Message = "service " + strconv.Quote(s.Name) + ": " + ae.Message
-		return &out
+	err = e.Bound(h)
+	if err == nil {
+		err = e.Admit(c, t, cfg, h)
+	}
+	if err != nil {
+		return withService(s.Name, err)
 	}
 	return nil
+}
+
+// withService prefixes a refusal with the service it is about.
+func withService(name string, err error) error {
+	ae := apierr.From(err)
+	out := *ae
+	out.Message = "service " + strconv.Quote(name) + ": " + ae.Message
+	return &out
 }
 
 // composeOnly judges what only Compose can ask for: files it would read on
@@ -236,7 +256,13 @@ func composeOnly(c identity.Caller, s types.ServiceConfig, root string) error {
 			return rule(apierr.CodePolicy, RulePrivileged, "%s: privileged hooks are not allowed", svc)
 		}
 	}
+	if len(s.Networks) > maxNetworks {
+		return rule(apierr.CodeInvalid, RuleSize, "%s joins %d networks: at most %d", svc, len(s.Networks), maxNetworks)
+	}
 	for k, n := range s.Networks {
+		if n != nil && len(n.Aliases) > maxSmallList {
+			return rule(apierr.CodeInvalid, RuleSize, "%s: network %q has %d aliases: at most %d", svc, k, len(n.Aliases), maxSmallList)
+		}
 		if n != nil && len(n.DriverOpts) > 0 {
 			return rule(apierr.CodePolicy, RuleNetwork, "%s: driver options on network %q are not allowed (they reach the host's interfaces)", svc, k)
 		}
@@ -246,12 +272,6 @@ func composeOnly(c identity.Caller, s types.ServiceConfig, root string) error {
 	}
 	if s.OomScoreAdj < 0 {
 		return rule(apierr.CodePolicy, RuleCgroup, "%s: a negative oom_score_adj would shield the container from the OOM killer", svc)
-	}
-	if s.CPURTRuntime != 0 || s.CPURTPeriod != 0 {
-		return rule(apierr.CodePolicy, RuleCgroup, "%s: real-time CPU scheduling is not allowed", svc)
-	}
-	if b := s.BlkioConfig; b != nil && len(b.WeightDevice)+len(b.DeviceReadBps)+len(b.DeviceReadIOps)+len(b.DeviceWriteBps)+len(b.DeviceWriteIOps) > 0 {
-		return rule(apierr.CodePolicy, RuleDevices, "%s: per-device I/O settings name host devices; not allowed", svc)
 	}
 	if s.Build != nil {
 		return composeBuild(svc, s.Build, root)
@@ -343,7 +363,9 @@ func relTo(root, p string) string {
 // privileges, links and limits.
 func ServiceContainer(p *types.Project, s types.ServiceConfig) (*container.Config, *container.HostConfig, error) {
 	svc := "service " + strconv.Quote(s.Name)
-	cfg := &container.Config{Image: s.Image, Labels: map[string]string{}}
+	cfg := &container.Config{Image: s.Image, Labels: map[string]string{},
+		Cmd: s.Command, Entrypoint: s.Entrypoint, WorkingDir: s.WorkingDir, User: s.User,
+		Env: composeEnv(s.Environment), Healthcheck: composeHealthcheck(s)}
 	for k, v := range s.Labels {
 		cfg.Labels[k] = v
 	}
@@ -366,6 +388,7 @@ func ServiceContainer(p *types.Project, s types.ServiceConfig) (*container.Confi
 		},
 	}
 	h.CgroupnsMode = container.CgroupnsMode(s.Cgroup)
+	composeLimits(s, h)
 	if len(h.Sysctls) == 0 {
 		h.Sysctls = nil
 	}
@@ -482,6 +505,9 @@ func serviceMounts(svc string, p *types.Project, s types.ServiceConfig) ([]mount
 	var ms []mount.Mount
 	for _, v := range s.Volumes {
 		m := mount.Mount{Type: mount.Type(v.Type), Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		if v.Type == types.VolumeTypeTmpfs && v.Tmpfs != nil {
+			m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size), Mode: os.FileMode(v.Tmpfs.Mode)}
+		}
 		if v.Target == "" || !strings.HasPrefix(v.Target, "/") || strings.Contains(v.Target, "..") {
 			return nil, rule(apierr.CodeInvalid, RuleVolumeTarget, "%s: volume target %q must be an absolute path inside the container without '..'", svc, v.Target)
 		}

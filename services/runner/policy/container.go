@@ -62,7 +62,13 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 	if err := validateImage(spec.Image); err != nil {
 		return nil, err
 	}
+	if err := e.checkEnvSize(spec.Env); err != nil {
+		return nil, err
+	}
 	if err := validateEnv(spec.Env); err != nil {
+		return nil, err
+	}
+	if err := checkWorkdir(&container.Config{WorkingDir: spec.WorkingDir}); err != nil {
 		return nil, err
 	}
 	if strings.Contains(spec.WorkingDir, "..") || (spec.WorkingDir != "" && !path.IsAbs(spec.WorkingDir)) {
@@ -123,6 +129,11 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 		}
 	}
 	host.Mounts = append(host.Mounts, mounts...)
+	anon, err := nameAnonymous(t, host.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	vols = append(vols, anon...)
 	if host.Memory == 0 {
 		host.Memory = mem
 	}
@@ -148,7 +159,9 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 		},
 		Host: host,
 	}
-	e.ApplyDefaults(p.Host)
+	if err := e.Bound(p.Host); err != nil {
+		return nil, err
+	}
 	StampLimits(p.Config, p.Host)
 	if err := e.ApplyRuntime(c, t, p.Host); err != nil {
 		return nil, err
@@ -161,7 +174,8 @@ func (e *Engine) Container(c identity.Caller, t Tenant, spec msg.ContainerSpec, 
 
 // ApplyDefaults sets what every container gets whatever path made it: memory
 // and CPU defaults where none were asked, the pids limit, bounded json-file
-// logs, and no-new-privileges.
+// logs, and no-new-privileges. Bound calls it after building the resources;
+// paths call Bound.
 func (e *Engine) ApplyDefaults(h *container.HostConfig) {
 	if h.Memory <= 0 {
 		h.Memory = e.Limits.DefaultMemoryMB << 20
@@ -172,8 +186,8 @@ func (e *Engine) ApplyDefaults(h *container.HostConfig) {
 	if h.NanoCPUs <= 0 && h.CPUQuota <= 0 {
 		h.NanoCPUs = int64(e.Limits.DefaultCPUs * 1e9)
 	}
-	if h.PidsLimit == nil || *h.PidsLimit <= 0 || *h.PidsLimit > e.Limits.PidsLimit {
-		pl := e.Limits.PidsLimit
+	if max := e.pidsLimit(h.Runtime); h.PidsLimit == nil || *h.PidsLimit <= 0 || *h.PidsLimit > max {
+		pl := max
 		h.PidsLimit = &pl
 	}
 	h.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{
@@ -191,6 +205,7 @@ func StampLimits(cfg *container.Config, h *container.HostConfig) {
 	}
 	cfg.Labels[LabelMemory] = strconv.FormatInt(h.Memory, 10)
 	cfg.Labels[LabelCPUs] = strconv.FormatInt(h.NanoCPUs, 10)
+	cfg.Labels[LabelTmpfs] = strconv.FormatInt(TmpfsBytes(h), 10)
 }
 
 func hasNoNewPrivileges(opts []string) bool {

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/dockeronline/platform/pkg/msg"
 )
@@ -33,7 +35,7 @@ func (c EscapeCase) Spec(image string) msg.ContainerSpec {
 // host or another tenant, in the encodings Docker accepts.
 func EscapeCases() []EscapeCase {
 	hc := func(name, raw, rule string) EscapeCase { return EscapeCase{Name: name, HostConfig: raw, Rule: rule} }
-	return []EscapeCase{
+	cases := []EscapeCase{
 		hc("privileged", `{"Privileged":true}`, RulePrivileged),
 		hc("cap SYS_ADMIN", `{"CapAdd":["SYS_ADMIN"]}`, RuleCapAdd),
 		hc("cap lower-case with prefix", `{"CapAdd":["cap_sys_admin"]}`, RuleCapAdd),
@@ -99,5 +101,111 @@ func EscapeCases() []EscapeCase {
 			s.Labels = map[string]string{"com.docker.compose.project": "bob--shop"}
 		}, Rule: RuleReservedLabel},
 		{Name: "working dir with ..", Mutate: func(s *msg.ContainerSpec) { s.WorkingDir = "/../../" }, Rule: RulePath},
+	}
+	cases = append(cases, resourceEscapes()...)
+	cases = append(cases, procEscapes()...)
+	return append(cases, sizeEscapes()...)
+}
+
+// resourceEscapes are the limits a raw HostConfig could bypass: each
+// resource field the allow-list (Bound) does not set itself.
+func resourceEscapes() []EscapeCase {
+	hc := func(name, raw, rule string) EscapeCase { return EscapeCase{Name: name, HostConfig: raw, Rule: rule} }
+	return []EscapeCase{
+		hc("cpu shares", `{"CpuShares":262144}`, RuleCPUOptions),
+		hc("cpu quota above cpus", `{"CpuQuota":1000000,"CpuPeriod":100000}`, RuleCPUOptions),
+		hc("cpu period alone", `{"CpuPeriod":1000}`, RuleCPUOptions),
+		hc("cpuset cpus", `{"CpusetCpus":"0-63"}`, RuleCPUOptions),
+		hc("cpuset mems", `{"CpusetMems":"0"}`, RuleCPUOptions),
+		hc("real-time cpu runtime", `{"CpuRealtimeRuntime":950000}`, RuleCPUOptions),
+		hc("real-time cpu period", `{"CpuRealtimePeriod":1000000}`, RuleCPUOptions),
+		hc("windows cpu count", `{"CpuCount":64}`, RuleCPUOptions),
+		hc("windows cpu percent", `{"CpuPercent":100}`, RuleCPUOptions),
+		hc("unlimited swap", `{"MemorySwap":-1}`, RuleSwap),
+		hc("swap above memory", `{"Memory":268435456,"MemorySwap":1073741824}`, RuleSwap),
+		hc("swappiness", `{"MemorySwappiness":100}`, RuleSwap),
+		hc("reservation above memory", `{"Memory":67108864,"MemoryReservation":1073741824}`, RuleMemory),
+		hc("negative memory", `{"Memory":-1}`, RuleMemory),
+		hc("kernel memory (a removed field)", `{"KernelMemory":1073741824}`, RuleHostConfig),
+		hc("blkio weight", `{"BlkioWeight":1000}`, RuleBlkio),
+		hc("blkio weight device", `{"BlkioWeightDevice":[{"Path":"/dev/sda","Weight":1000}]}`, RuleBlkio),
+		hc("blkio read throttle", `{"BlkioDeviceReadBps":[{"Path":"/dev/sda","Rate":1}]}`, RuleBlkio),
+		hc("io maximum bandwidth", `{"IOMaximumBandwidth":1}`, RuleBlkio),
+		hc("oom killer off, with a limit", `{"Memory":67108864,"OomKillDisable":true}`, RuleCgroup),
+		hc("unlimited pids", `{"PidsLimit":-1}`, RulePids),
+		hc("pids above the setting", `{"PidsLimit":1000000}`, RulePids),
+		hc("ulimit nproc", `{"Ulimits":[{"Name":"nproc","Soft":-1,"Hard":-1}]}`, RuleUlimits),
+		hc("ulimit memlock unlimited", `{"Ulimits":[{"Name":"memlock","Soft":-1,"Hard":-1}]}`, RuleUlimits),
+		hc("ulimit rtprio", `{"Ulimits":[{"Name":"rtprio","Soft":99,"Hard":99}]}`, RuleUlimits),
+		hc("ulimit nofile above the cap", `{"Ulimits":[{"Name":"nofile","Soft":1024,"Hard":1073741816}]}`, RuleUlimits),
+		hc("ulimit nofile soft above hard", `{"Ulimits":[{"Name":"nofile","Soft":4096,"Hard":1024}]}`, RuleUlimits),
+		hc("ulimit core unlimited", `{"Ulimits":[{"Name":"core","Soft":-1,"Hard":-1}]}`, RuleUlimits),
+		hc("tmpfs of 100 GB", `{"Tmpfs":{"/t":"size=100g"}}`, RuleTmpfs),
+		hc("tmpfs of half the host", `{"Tmpfs":{"/t":"size=50%"}}`, RuleTmpfs),
+		hc("tmpfs unlimited inodes", `{"Tmpfs":{"/t":"nr_inodes=0"}}`, RuleTmpfs),
+		hc("tmpfs huge pages", `{"Tmpfs":{"/t":"huge=always"}}`, RuleTmpfs),
+		hc("tmpfs size given twice", `{"Tmpfs":{"/t":"size=1m,size=100g"}}`, RuleTmpfs),
+		hc("tmpfs mount of 100 GB", `{"Mounts":[{"Type":"tmpfs","Target":"/t","TmpfsOptions":{"SizeBytes":107374182400}}]}`, RuleTmpfs),
+		hc("tmpfs mount with a memory policy", `{"Mounts":[{"Type":"tmpfs","Target":"/t","TmpfsOptions":{"Options":[["mpol","bind:0"]]}}]}`, RuleTmpfs),
+		hc("unsized tmpfs mounts adding up", `{"Tmpfs":{"/a":"","/b":"","/c":"","/d":"","/e":"","/f":"","/g":"","/h":""}}`, RuleTmpfs),
+		hc("shm of 64 GB", `{"ShmSize":68719476736}`, RuleTmpfs),
+		hc("negative shm", `{"ShmSize":-1}`, RuleTmpfs),
+	}
+}
+
+// procEscapes are the Leaky Vessels class (working directory under /proc)
+// and mounts that would shadow /proc or /sys.
+func procEscapes() []EscapeCase {
+	wd := func(dir string) EscapeCase {
+		return EscapeCase{Name: "working dir " + dir, Mutate: func(s *msg.ContainerSpec) { s.WorkingDir = dir }, Rule: RuleProcWorkdir}
+	}
+	hc := func(name, raw, rule string) EscapeCase { return EscapeCase{Name: name, HostConfig: raw, Rule: rule} }
+	return []EscapeCase{
+		wd("/proc/self/fd/8"), wd("/./proc/1/cwd"), wd("/proc/../proc/self/cwd"), wd("//proc"),
+		wd("/proc"), wd("/dev/fd/7"), wd("/dev/stdin"),
+		hc("tmpfs over /proc/sys", `{"Mounts":[{"Type":"tmpfs","Target":"/proc/sys"}]}`, RuleVolumeTarget),
+		hc("volume over /sys/fs/cgroup", `{"Mounts":[{"Type":"volume","Target":"/sys/fs/cgroup"}]}`, RuleVolumeTarget),
+		hc("tmpfs map over /proc", `{"Tmpfs":{"//proc/./sysrq-trigger":""}}`, RuleVolumeTarget),
+		{Name: "volume at /proc/self", Mutate: func(s *msg.ContainerSpec) { s.Volumes = []msg.VolumeMount{{Volume: "data", Target: "/proc/self"}} }, Rule: RuleVolumeTarget},
+		{Name: "volume at /sys/kernel", Mutate: func(s *msg.ContainerSpec) { s.Volumes = []msg.VolumeMount{{Volume: "data", Target: "/sys/kernel"}} }, Rule: RuleVolumeTarget},
+	}
+}
+
+// sizeEscapes are unbounded lists in a create request (each below the
+// bus's 1 MB message limit, so the policy is what refuses it).
+func sizeEscapes() []EscapeCase {
+	many := func(n int, f func(i int) string) []string {
+		l := make([]string, n)
+		for i := range l {
+			l[i] = f(i)
+		}
+		return l
+	}
+	hosts, _ := json.Marshal(map[string][]string{"ExtraHosts": many(1000, func(i int) string { return fmt.Sprintf("h%d:10.0.0.1", i) })})
+	search, _ := json.Marshal(map[string][]string{"DnsSearch": many(100, func(i int) string { return fmt.Sprintf("d%d.example", i) })})
+	return []EscapeCase{
+		{Name: "10,000 env entries", Mutate: func(s *msg.ContainerSpec) {
+			s.Env = many(10000, func(i int) string { return fmt.Sprintf("V%d=x", i) })
+		}, Rule: RuleSize},
+		{Name: "one 200 KB env entry", Mutate: func(s *msg.ContainerSpec) { s.Env = []string{"A=" + strings.Repeat("x", 200<<10)} }, Rule: RuleSize},
+		{Name: "10,000 labels", Mutate: func(s *msg.ContainerSpec) {
+			s.Labels = map[string]string{}
+			for i := range 10000 {
+				s.Labels[fmt.Sprintf("l%d", i)] = "x"
+			}
+		}, Rule: RuleSize},
+		{Name: "one 200 KB label", Mutate: func(s *msg.ContainerSpec) { s.Labels = map[string]string{"big": strings.Repeat("x", 200<<10)} }, Rule: RuleSize},
+		{Name: "10,000 command args", Mutate: func(s *msg.ContainerSpec) { s.Cmd = many(10000, func(int) string { return "x" }) }, Rule: RuleSize},
+		{Name: "200 KB entrypoint", Mutate: func(s *msg.ContainerSpec) { s.Entrypoint = []string{strings.Repeat("x", 200<<10)} }, Rule: RuleSize},
+		{Name: "1,000 exposed ports", Mutate: func(s *msg.ContainerSpec) {
+			for i := range 1000 {
+				s.Ports = append(s.Ports, msg.PortSpec{Container: 1000 + i})
+			}
+		}, Rule: RuleSize},
+		{Name: "1,000 extra hosts", HostConfig: string(hosts), Rule: RuleSize},
+		{Name: "100 DNS search domains", HostConfig: string(search), Rule: RuleSize},
+		{Name: "100 mounts", HostConfig: `{"Mounts":[` + strings.Join(many(100, func(i int) string {
+			return fmt.Sprintf(`{"Type":"tmpfs","Target":"/t%d","TmpfsOptions":{"SizeBytes":1024}}`, i)
+		}), ",") + `]}`, Rule: RuleSize},
 	}
 }

@@ -65,6 +65,46 @@ func checkSafe(t *testing.T, h *container.HostConfig, l policy.Limits) {
 	if h.Memory <= 0 || h.Memory > l.MaxMemoryMB<<20 || h.PidsLimit == nil || *h.PidsLimit > l.PidsLimit || h.LogConfig.Type != "json-file" {
 		t.Fatalf("limits missing: mem %d pids %v log %v", h.Memory, h.PidsLimit, h.LogConfig)
 	}
+	checkResources(t, h, l)
+}
+
+// checkResources holds the resource allow-list's promises: only the
+// fields the policy sets are set, to what it allows.
+func checkResources(t *testing.T, h *container.HostConfig, l policy.Limits) {
+	t.Helper()
+	r := h.Resources
+	switch {
+	case r.CPUShares != 0, r.CPUQuota != 0, r.CPUPeriod != 0, r.CPURealtimePeriod != 0, r.CPURealtimeRuntime != 0,
+		r.CpusetCpus != "", r.CpusetMems != "", r.CPUCount != 0, r.CPUPercent != 0:
+		t.Fatalf("admitted CPU controls: %+v", r)
+	case r.MemorySwap != r.Memory, r.MemorySwappiness != nil, r.MemoryReservation > r.Memory:
+		t.Fatalf("admitted swap or reservation: %+v", r)
+	case r.BlkioWeight != 0, len(r.BlkioWeightDevice)+len(r.BlkioDeviceReadBps)+len(r.BlkioDeviceWriteBps)+len(r.BlkioDeviceReadIOps)+len(r.BlkioDeviceWriteIOps) > 0,
+		r.IOMaximumBandwidth != 0, r.IOMaximumIOps != 0:
+		t.Fatalf("admitted block I/O settings: %+v", r)
+	case r.OomKillDisable != nil, *r.PidsLimit != l.PidsLimit, h.CgroupnsMode != container.CgroupnsModePrivate:
+		t.Fatalf("admitted OOM, pids or cgroupns: %+v %q", r, h.CgroupnsMode)
+	case h.ShmSize <= 0 || h.ShmSize+policy.TmpfsBytes(h) > l.TmpfsMaxMB<<20+64<<20:
+		t.Fatalf("admitted shm %d tmpfs %d", h.ShmSize, policy.TmpfsBytes(h))
+	}
+	for _, u := range r.Ulimits {
+		if u.Name != "nofile" && u.Name != "core" && u.Name != "stack" || u.Hard > l.MaxNofile || u.Soft < 0 || u.Soft > u.Hard {
+			t.Fatalf("admitted ulimit %+v", u)
+		}
+	}
+	for target, opts := range h.Tmpfs {
+		if !strings.HasPrefix(opts, "size=") || strings.Contains(opts, "%") {
+			t.Fatalf("admitted unsized tmpfs %s: %q", target, opts)
+		}
+	}
+	for _, m := range h.Mounts {
+		if m.Type == mount.TypeTmpfs && (m.TmpfsOptions == nil || m.TmpfsOptions.SizeBytes <= 0) {
+			t.Fatalf("admitted unsized tmpfs mount %+v", m)
+		}
+		if m.Type == mount.TypeVolume && m.Source == "" {
+			t.Fatalf("admitted an anonymous volume at %s", m.Target)
+		}
+	}
 }
 
 func hasDangerousCap(caps []string) bool {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/dockeronline/platform/pkg/names"
 )
@@ -19,6 +20,8 @@ const (
 	// The limits a container was admitted with, for quota counting.
 	LabelMemory = LabelPrefix + "limit.memory"   // bytes
 	LabelCPUs   = LabelPrefix + "limit.nanocpus" // 1e-9 CPUs
+	// tmpfs and /dev/shm beyond Docker's default, bytes: memory too.
+	LabelTmpfs = LabelPrefix + "limit.tmpfs"
 )
 
 // DefaultNetwork is the name of every user's private bridge network
@@ -26,3 +29,19 @@ const (
 const DefaultNetwork = "default"
 
 func asNamesError(err error, target **names.Error) bool { return errors.As(err, target) }
+
+// Counted is what a container counts for in the quota, read from the labels
+// StampLimits put on it: memory in MB (the limit, and tmpfs and /dev/shm
+// beyond Docker's default, which are memory too) and CPUs.
+func Counted(labels map[string]string) (memoryMB int64, cpus float64) {
+	var mem int64
+	for _, l := range []string{LabelMemory, LabelTmpfs} {
+		if n, err := strconv.ParseInt(labels[l], 10, 64); err == nil && n > 0 {
+			mem += n
+		}
+	}
+	if n, err := strconv.ParseInt(labels[LabelCPUs], 10, 64); err == nil && n > 0 {
+		cpus = float64(n) / 1e9
+	}
+	return mem >> 20, cpus
+}

@@ -18,6 +18,20 @@ type Limits struct {
 	// RunscPidsLimit replaces PidsLimit for runsc containers
 	// (RUNNER_RUNSC_PIDS_LIMIT, default 1024); see ApplyRuntime.
 	RunscPidsLimit int64
+	// MaxNofile caps the nofile ulimit a user may set (RUNNER_MAX_NOFILE,
+	// default 1048576, what containers get from dockerd anyway).
+	MaxNofile int64
+	// TmpfsDefaultMB is the size of a tmpfs mount that names none
+	// (RUNNER_TMPFS_DEFAULT_MB, default 64): unsized, the kernel would
+	// give it half the host's memory.
+	TmpfsDefaultMB int64
+	// TmpfsMaxMB caps a container's tmpfs mounts and /dev/shm together
+	// (RUNNER_TMPFS_MAX_MB, default 512). Both are memory: they count in
+	// the memory quota.
+	TmpfsMaxMB int64
+	// MaxEnv and MaxEnvBytes bound a container's environment: entries and
+	// total bytes (RUNNER_MAX_ENV 256, RUNNER_MAX_ENV_BYTES 65536).
+	MaxEnv, MaxEnvBytes int
 }
 
 // DefaultLimits are safe for a shared host with tens of users.
@@ -32,5 +46,10 @@ func DefaultLimits() Limits {
 		LogMaxFiles:     "3",
 		Runtime:         RuntimeRunc,
 		RunscPidsLimit:  1024,
+		MaxNofile:       1 << 20,
+		TmpfsDefaultMB:  64,
+		TmpfsMaxMB:      512,
+		MaxEnv:          256,
+		MaxEnvBytes:     64 << 10,
 	}
 }

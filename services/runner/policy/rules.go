@@ -33,6 +33,17 @@ const (
 	RuleRuntime     = "default-runtime-only"
 	RuleCgroup      = "no-cgroup-overrides"
 	RuleLinks       = "no-legacy-links"
+
+	// Resource allow-list (see resources.go): the policy sets every
+	// resource field itself; these name the inputs it refuses.
+	RuleCPUOptions  = "cpus-only"            // CpuShares, CpuQuota, cpusets, real-time…: use cpus
+	RuleSwap        = "no-swap"              // MemorySwap other than the memory limit, swappiness
+	RuleBlkio       = "no-blkio-options"     // block I/O weights and throttles
+	RulePids        = "pids-limit"           // unlimited or above the platform's pids limit
+	RuleUlimits     = "ulimit-allowlist"     // ulimits other than nofile (capped), core and stack
+	RuleTmpfs       = "tmpfs-size"           // tmpfs and /dev/shm sizes and options
+	RuleSize        = "request-size"         // too many or too large env, labels, args, hosts…
+	RuleHealthcheck = "healthcheck-interval" // health checks more often than once a second
 )
 
 // Image rules that live with the image service but are named here with

@@ -49,8 +49,8 @@ func (e *Engine) Runtime(t Tenant) string {
 // the platform's choice, never the user's: a runtime in the user's request
 // (raw host_config, compose runtime:) is refused unless it is the one the
 // policy sets anyway. Admins are trusted with host options and keep the one
-// they name. Every path calls it after ApplyDefaults, just before Admit; a
-// runsc container gets the runsc pids limit.
+// they name. Every path calls it beside Bound, before Admit; a runsc
+// container gets the runsc pids limit (Bound agrees, see pidsLimit).
 func (e *Engine) ApplyRuntime(c identity.Caller, t Tenant, h *container.HostConfig) error {
 	want := e.Runtime(t)
 	switch {
@@ -61,16 +61,21 @@ func (e *Engine) ApplyRuntime(c identity.Caller, t Tenant, h *container.HostConf
 		return rule(apierr.CodePolicy, RuleRuntime, "runtime %q is not yours to choose: the platform runs your containers with %s; leave the runtime out", h.Runtime, want)
 	}
 	h.Runtime = want
-	if want == RuntimeRunsc && e.Limits.RunscPidsLimit > 0 {
-		// Under runsc Docker's pids limit counts the sandbox's host tasks,
-		// not the user's processes: with the ptrace platform every guest
-		// process costs a stub process and threads (~20 host tasks for a
-		// forking httpd), so the runc limit of 256 killed a runsc web
-		// server at 8 concurrent connections. The limit still bounds the
-		// host tasks a sandbox can take; a guest fork bomb ends the
-		// user's own sandbox at it.
-		pl := e.Limits.RunscPidsLimit
-		h.PidsLimit = &pl
-	}
+	pl := e.pidsLimit(want)
+	h.PidsLimit = &pl
 	return nil
+}
+
+// pidsLimit is the pids limit of a container run with runtime. Under runsc
+// Docker's pids limit counts the sandbox's host tasks, not the user's
+// processes: with the ptrace platform every guest process costs a stub
+// process and threads (~20 host tasks for a forking httpd), so the runc
+// limit of 256 killed a runsc web server at 8 concurrent connections. The
+// limit still bounds the host tasks a sandbox can take; a guest fork bomb
+// ends the user's own sandbox at it.
+func (e *Engine) pidsLimit(runtime string) int64 {
+	if runtime == RuntimeRunsc && e.Limits.RunscPidsLimit > 0 {
+		return e.Limits.RunscPidsLimit
+	}
+	return e.Limits.PidsLimit
 }

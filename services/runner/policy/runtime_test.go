@@ -90,6 +90,11 @@ func TestAdmitRefusesRuntimesThePolicyNeverSets(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.Host.Runtime = rt.name
+			// The pids limit depends on the runtime: bound again, as
+			// every path does after the runtime is set.
+			if err := e.Bound(p.Host); err != nil {
+				t.Fatal(err)
+			}
 			err = e.Admit(alice, ten, p.Config, p.Host)
 			if rt.ok != (err == nil) {
 				t.Fatalf("admit runtime %q: %v", rt.name, err)

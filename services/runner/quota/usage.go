@@ -2,7 +2,6 @@ package quota
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/moby/moby/client"
 
@@ -13,7 +12,8 @@ import (
 
 // Used counts what owner has allocated, from Docker. Limits are read from
 // labels the policy engine stamps on every container, so counting needs one
-// list call, not one inspect per container.
+// list call, not one inspect per container; memory includes tmpfs and a
+// larger /dev/shm (policy.Counted).
 func Used(ctx context.Context, cli *client.Client, owner string) (msg.Quota, error) {
 	cs, err := engine.ListContainers(ctx, cli, owner)
 	if err != nil {
@@ -22,12 +22,9 @@ func Used(ctx context.Context, cli *client.Client, owner string) (msg.Quota, err
 	var u msg.Quota
 	for _, c := range cs {
 		u.Containers++
-		if n, err := strconv.ParseInt(c.Labels[policy.LabelMemory], 10, 64); err == nil {
-			u.MemoryMB += n >> 20
-		}
-		if n, err := strconv.ParseInt(c.Labels[policy.LabelCPUs], 10, 64); err == nil {
-			u.CPUs += float64(n) / 1e9
-		}
+		mem, cpus := policy.Counted(c.Labels)
+		u.MemoryMB += mem
+		u.CPUs += cpus
 	}
 	vs, err := engine.ListVolumes(ctx, cli, owner)
 	if err != nil {

@@ -3,6 +3,10 @@ package stack
 import (
 	"context"
 	"sort"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
 
 	"github.com/docker/compose/v5/pkg/api"
 
@@ -10,6 +14,7 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/names"
 	"github.com/dockeronline/platform/services/runner/access"
+	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -45,6 +50,11 @@ func (s *service) Down(ctx context.Context, ref msg.StackRef) (msg.StackDownResu
 	// STACK_STOP_TIMEOUT by normalize).
 	if err := cs.Down(ctx, names.Docker(t.Username, ref.Name), api.DownOptions{RemoveOrphans: true, Volumes: ref.Volumes}); err != nil {
 		return msg.StackDownResult{}, upError(err)
+	}
+	if ref.Volumes {
+		if err := s.removeAnonymous(ctx, before); err != nil {
+			return msg.StackDownResult{}, err
+		}
 	}
 	after, err := s.objects(ctx, owner, ref.Name)
 	if err != nil {
@@ -99,4 +109,19 @@ func usernameOf(o stackObjects) string {
 		}
 	}
 	return ""
+}
+
+// removeAnonymous removes the stack's anonymous volumes, which the
+// platform named (policy.Anonymous): Compose only knows the volumes of the
+// compose file.
+func (s *service) removeAnonymous(ctx context.Context, o stackObjects) error {
+	for _, v := range o.volumes {
+		if !strings.HasPrefix(v.Labels[policy.LabelName], policy.AnonPrefix) {
+			continue
+		}
+		if _, err := s.docker.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+			return engine.FromDocker("remove volume "+v.Name, err)
+		}
+	}
+	return nil
 }

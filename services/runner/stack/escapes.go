@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
@@ -29,7 +32,7 @@ func EscapeCases() []EscapeCase {
 		return EscapeCase{Name: name, Compose: "services:\n  web:\n" + extra, Rule: rule}
 	}
 	dockerfile := map[string]string{"Dockerfile": "FROM busybox:latest\n"}
-	return []EscapeCase{
+	cases := []EscapeCase{
 		svc("privileged", "    privileged: true\n", policy.RulePrivileged),
 		svc("cap_add SYS_ADMIN", "    cap_add: [SYS_ADMIN]\n", policy.RuleCapAdd),
 		svc("cap_add ALL", "    cap_add: [ALL]\n", policy.RuleCapAdd),
@@ -99,4 +102,69 @@ func EscapeCases() []EscapeCase {
 		svc("extends the socket", "    extends:\n      file: /var/run/docker.sock\n      service: web\n", policy.RuleDockerSock),
 		{Name: "include", Compose: "include: [other.yml]\n" + escapeWeb, Files: map[string]string{"other.yml": escapeWeb}, Rule: policy.RuleComposeFeature},
 	}
+	return append(cases, resourceEscapes()...)
+}
+
+// resourceEscapes are the limits a compose file could bypass: every
+// resource key Compose turns into a HostConfig field the policy's
+// allow-list does not set itself, /proc working directories and mounts,
+// and unbounded lists.
+func resourceEscapes() []EscapeCase {
+	svc := func(name, extra, rule string) EscapeCase {
+		return EscapeCase{Name: name, Compose: escapeWeb + extra, Rule: rule}
+	}
+	return []EscapeCase{
+		svc("cpus above the maximum", "    cpus: 64\n", policy.RuleCPU),
+		svc("deploy cpus above the maximum", "    deploy:\n      resources:\n        limits:\n          cpus: \"64\"\n", policy.RuleCPU),
+		svc("cpu_quota", "    cpu_quota: 1000000\n", policy.RuleCPUOptions),
+		svc("cpu_period", "    cpu_period: 1000\n", policy.RuleCPUOptions),
+		svc("cpu_shares", "    cpu_shares: 262144\n", policy.RuleCPUOptions),
+		svc("cpuset", "    cpuset: \"0-63\"\n", policy.RuleCPUOptions),
+		svc("cpu_rt_runtime", "    cpu_rt_runtime: 950000\n", policy.RuleCPUOptions),
+		svc("cpu_rt_period", "    cpu_rt_period: 1000000\n", policy.RuleCPUOptions),
+		svc("cpu_count", "    cpu_count: 64\n", policy.RuleCPUOptions),
+		svc("cpu_percent", "    cpu_percent: 100\n", policy.RuleCPUOptions),
+		svc("memswap_limit unlimited", "    memswap_limit: -1\n", policy.RuleSwap),
+		svc("memswap_limit above memory", "    mem_limit: 64m\n    memswap_limit: 4g\n", policy.RuleSwap),
+		svc("mem_swappiness", "    mem_swappiness: 100\n", policy.RuleSwap),
+		svc("mem_reservation above memory", "    mem_limit: 64m\n    mem_reservation: 4g\n", policy.RuleMemory),
+		svc("deploy memory reservation above memory", "    deploy:\n      resources:\n        limits:\n          memory: 64m\n        reservations:\n          memory: 4g\n", policy.RuleMemory),
+		svc("mem_limit above the maximum", "    mem_limit: 1t\n", policy.RuleMemory),
+		svc("blkio weight", "    blkio_config:\n      weight: 1000\n", policy.RuleBlkio),
+		svc("blkio device throttle", "    blkio_config:\n      device_read_bps:\n        - path: /dev/sda\n          rate: 1mb\n", policy.RuleBlkio),
+		svc("ulimit nproc", "    ulimits:\n      nproc: 65535\n", policy.RuleUlimits),
+		svc("ulimit memlock unlimited", "    ulimits:\n      memlock:\n        soft: -1\n        hard: -1\n", policy.RuleUlimits),
+		svc("ulimit nofile above the cap", "    ulimits:\n      nofile:\n        soft: 1024\n        hard: 1073741816\n", policy.RuleUlimits),
+		svc("tmpfs of 100 GB", "    tmpfs: [\"/t:size=100g\"]\n", policy.RuleTmpfs),
+		svc("tmpfs of half the host", "    tmpfs: [\"/t:size=50%\"]\n", policy.RuleTmpfs),
+		svc("tmpfs with unlimited inodes", "    tmpfs: [\"/t:nr_inodes=0\"]\n", policy.RuleTmpfs),
+		svc("tmpfs volume of 100 GB", "    volumes:\n      - type: tmpfs\n        target: /t\n        tmpfs:\n          size: 100g\n", policy.RuleTmpfs),
+		svc("shm_size 64 GB", "    shm_size: 64g\n", policy.RuleTmpfs),
+		svc("working_dir /proc/self/fd/8", "    working_dir: /proc/self/fd/8\n", policy.RuleProcWorkdir),
+		svc("working_dir //proc/1/cwd", "    working_dir: //proc/1/cwd\n", policy.RuleProcWorkdir),
+		svc("working_dir /proc/../proc/self/cwd", "    working_dir: /proc/../proc/self/cwd\n", policy.RuleProcWorkdir),
+		svc("working_dir /dev/fd/8", "    working_dir: /dev/fd/8\n", policy.RuleProcWorkdir),
+		svc("health check every millisecond", "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1ms\n", policy.RuleHealthcheck),
+		svc("health check start_interval of a millisecond", "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      start_interval: 1ms\n", policy.RuleHealthcheck),
+		svc("hook working_dir under /proc", "    post_start:\n      - command: id\n        working_dir: /proc/self/fd/8\n", policy.RuleProcWorkdir),
+		svc("anonymous volume over /sys", "    volumes: [\"/sys/fs/cgroup\"]\n", policy.RuleVolumeTarget),
+		svc("tmpfs over /proc", "    tmpfs: [\"/proc/sys\"]\n", policy.RuleVolumeTarget),
+		svc("300 environment entries", "    environment:\n"+lines(300, "      - V%d=x\n"), policy.RuleSize),
+		svc("one 100 KB environment value", "    environment:\n      BIG: "+strings.Repeat("x", 100<<10)+"\n", policy.RuleSize),
+		svc("200 labels", "    labels:\n"+lines(200, "      l%d: x\n"), policy.RuleSize),
+		svc("one 200 KB command argument", "    command: [\"echo\", \""+strings.Repeat("x", 200<<10)+"\"]\n", policy.RuleSize),
+		svc("20 networks", "    networks: ["+lines(20, "n%d, ")+"n20]\nnetworks:\n"+lines(21, "  n%d: {}\n"), policy.RuleSize),
+		svc("100 network aliases", "    networks:\n      default:\n        aliases: ["+lines(100, "a%d, ")+"a100]\n", policy.RuleSize),
+		svc("200 volume labels", "    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    labels:\n"+lines(200, "      l%d: x\n"), policy.RuleSize),
+		svc("100 extra hosts", "    extra_hosts:\n"+lines(100, "      - \"h%d:10.0.0.1\"\n"), policy.RuleSize),
+	}
+}
+
+// lines is format applied to 0..n-1, joined.
+func lines(n int, format string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
 }

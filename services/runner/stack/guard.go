@@ -127,7 +127,13 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	if o.HostConfig.OomScoreAdj < 0 && !g.caller.IsAdmin() {
 		return client.ContainerCreateResult{}, apierr.Policy(policy.RuleCgroup, "a negative OOM score would shield the container from the OOM killer")
 	}
-	g.policy.ApplyDefaults(o.HostConfig)
+	anon, err := g.anonymous(ctx, o)
+	if err != nil {
+		return client.ContainerCreateResult{}, err
+	}
+	if err := g.policy.Bound(o.HostConfig); err != nil {
+		return client.ContainerCreateResult{}, err
+	}
 	policy.StampLimits(o.Config, o.HostConfig)
 	if err := g.policy.ApplyRuntime(g.caller, g.tenant, o.HostConfig); err != nil {
 		return client.ContainerCreateResult{}, err
@@ -135,7 +141,26 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	if err := g.policy.Admit(g.caller, g.tenant, o.Config, o.HostConfig); err != nil {
 		return client.ContainerCreateResult{}, err
 	}
+	for _, v := range anon {
+		if _, err := g.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v, Driver: "local"}); err != nil {
+			return client.ContainerCreateResult{}, err
+		}
+	}
 	return g.APIClient.ContainerCreate(ctx, o)
+}
+
+// anonymous judges what the image brings (policy.CheckImage) and names the container's anonymous volumes and the image's
+// VOLUMEs (policy.Anonymous): they are made as the stack's volumes, with
+// the owner's labels, and count in the volume quota.
+func (g *guard) anonymous(ctx context.Context, o client.ContainerCreateOptions) ([]string, error) {
+	ic, err := engine.InspectImageConfig(ctx, g.docker, o.Config.Image)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.CheckImage(o.Config, ic.WorkingDir, ic.Healthcheck); err != nil {
+		return nil, err
+	}
+	return policy.Anonymous(g.tenant, o.HostConfig, ic.Volumes)
 }
 
 // volumeBinds turns Compose's "<volume>:<target>[:opts]" binds of named
@@ -172,6 +197,9 @@ func volumeBinds(h *container.HostConfig) {
 // to its Docker name only, like any other container of the user: the bare
 // service name is an alias on the stack's own networks.
 func (g *guard) endpoints(nc *network.NetworkingConfig) error {
+	if err := policy.CheckEndpoints(nc); err != nil {
+		return err
+	}
 	if nc == nil {
 		return nil
 	}
@@ -293,6 +321,9 @@ func (g *guard) ImagePull(ctx context.Context, ref string, o client.ImagePullOpt
 func (g *guard) ExecCreate(ctx context.Context, id string, o client.ExecCreateOptions) (client.ExecCreateResult, error) {
 	if o.Privileged && !g.caller.IsAdmin() {
 		return client.ExecCreateResult{}, apierr.Policy(policy.RulePrivileged, "privileged exec is not allowed")
+	}
+	if err := g.policy.CheckExec(o.WorkingDir, o.Env, o.Cmd); err != nil {
+		return client.ExecCreateResult{}, err
 	}
 	if err := g.ownedContainer(ctx, id); err != nil {
 		return client.ExecCreateResult{}, err

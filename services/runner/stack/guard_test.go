@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -53,6 +55,30 @@ func TestGuardJudgesWhatComposeSends(t *testing.T) {
 		{"a name outside the namespace", func(o *client.ContainerCreateOptions) { o.Name = bob.Username + "--shop-web" }, policy.RuleName},
 		{"another project", func(o *client.ContainerCreateOptions) { o.Config.Labels[composeProjectLabel] = bob.Username + "--shop" }, policy.RuleNetwork},
 		{"negative OOM score", func(o *client.ContainerCreateOptions) { o.HostConfig.OomScoreAdj = -1000 }, policy.RuleCgroup},
+		{"cpu shares", func(o *client.ContainerCreateOptions) { o.HostConfig.CPUShares = 1 << 18 }, policy.RuleCPUOptions},
+		{"cpu quota", func(o *client.ContainerCreateOptions) { o.HostConfig.CPUQuota = 1e6 }, policy.RuleCPUOptions},
+		{"cpuset", func(o *client.ContainerCreateOptions) { o.HostConfig.CpusetCpus = "0-63" }, policy.RuleCPUOptions},
+		{"unlimited swap", func(o *client.ContainerCreateOptions) { o.HostConfig.MemorySwap = -1 }, policy.RuleSwap},
+		{"unlimited pids", func(o *client.ContainerCreateOptions) { p := int64(-1); o.HostConfig.PidsLimit = &p }, policy.RulePids},
+		{"ulimit nproc", func(o *client.ContainerCreateOptions) {
+			o.HostConfig.Ulimits = []*container.Ulimit{{Name: "nproc", Soft: -1, Hard: -1}}
+		}, policy.RuleUlimits},
+		{"tmpfs of 100 GB", func(o *client.ContainerCreateOptions) { o.HostConfig.Tmpfs = map[string]string{"/t": "size=100g"} }, policy.RuleTmpfs},
+		{"working dir under /proc", func(o *client.ContainerCreateOptions) { o.Config.WorkingDir = "/proc/self/fd/8" }, policy.RuleProcWorkdir},
+		{"20 networks", func(o *client.ContainerCreateOptions) {
+			o.NetworkingConfig = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
+			for i := range 20 {
+				o.NetworkingConfig.EndpointsConfig[fmt.Sprintf("%s--n%d", alice.Username, i)] = nil
+			}
+		}, policy.RuleSize},
+		{"health check every millisecond", func(o *client.ContainerCreateOptions) {
+			o.Config.Healthcheck = &container.HealthConfig{Test: []string{"CMD", "true"}, Interval: time.Millisecond}
+		}, policy.RuleHealthcheck},
+		{"10,000 env entries", func(o *client.ContainerCreateOptions) {
+			for i := range 10000 {
+				o.Config.Env = append(o.Config.Env, fmt.Sprintf("V%d=x", i))
+			}
+		}, policy.RuleSize},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,6 +114,10 @@ func TestGuardJudgesWhatComposeSends(t *testing.T) {
 	}
 	if h := in.Container.HostConfig; len(h.Binds) != 0 || len(h.Mounts) != 1 || h.Mounts[0].Source != alice.Username+"--shop-data" || !h.Mounts[0].ReadOnly || h.Memory == 0 {
 		t.Errorf("host config: binds %v mounts %+v memory %d", h.Binds, h.Mounts, h.Memory)
+	}
+	// A hook's exec may not start under /proc either (Leaky Vessels).
+	if _, err := g.ExecCreate(ctx, res.ID, client.ExecCreateOptions{Cmd: []string{"id"}, WorkingDir: "/proc/self/fd/8"}); apierr.From(err) == nil || apierr.From(err).Rule != policy.RuleProcWorkdir {
+		t.Errorf("exec under /proc: %v", err)
 	}
 
 	// A container of bob's carrying alice's project label is invisible to

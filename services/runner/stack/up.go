@@ -369,7 +369,7 @@ func (s *service) need(ctx context.Context, p *types.Project, before stackObject
 		n := svc.GetScale()
 		mem, cpus, _ := policy.ComposeResources(svc)
 		q.Containers += n
-		q.MemoryMB += int64(n) * (mem >> 20)
+		q.MemoryMB += int64(n) * ((mem + s.policy.ComposeTmpfs(svc)) >> 20) // tmpfs is memory
 		q.CPUs += float64(n) * float64(cpus) / 1e9
 	}
 	used := usage(before.containers)

@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -68,12 +67,9 @@ func usage(cs []container.Summary) msg.Quota {
 	var u msg.Quota
 	for _, c := range cs {
 		u.Containers++
-		if n, err := strconv.ParseInt(c.Labels[policy.LabelMemory], 10, 64); err == nil {
-			u.MemoryMB += n >> 20
-		}
-		if n, err := strconv.ParseInt(c.Labels[policy.LabelCPUs], 10, 64); err == nil {
-			u.CPUs += float64(n) / 1e9
-		}
+		mem, cpus := policy.Counted(c.Labels)
+		u.MemoryMB += mem
+		u.CPUs += cpus
 	}
 	return u
 }

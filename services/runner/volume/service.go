@@ -71,6 +71,9 @@ func (s *service) Create(ctx context.Context, req msg.VolumeCreate) (msg.Volume,
 			return msg.Volume{}, apierr.Policy(policy.RuleReservedLabel, "label %q uses the reserved prefix %q", k, p)
 		}
 	}
+	if err := policy.CheckLabels(req.Labels); err != nil {
+		return msg.Volume{}, err
+	}
 	t := access.Tenant(c)
 	dn := names.Docker(t.Username, req.Name)
 	if _, err := s.docker.VolumeInspect(ctx, dn, client.VolumeInspectOptions{}); err == nil {

@@ -2,6 +2,7 @@ package volume_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/services/runner/policy"
 	"github.com/dockeronline/platform/services/runner/runnertest"
 )
 
@@ -41,6 +43,13 @@ func TestVolumesAreOwnedAndGuarded(t *testing.T) {
 	v, err := do(a, subjects.VolumeCreate, msg.VolumeCreate{Name: "data"})
 	if err != nil || v.Name != "data" || v.DockerName != a.Username+"--data" || v.Owner != a.UserID {
 		t.Fatalf("create: %+v %v", v, err)
+	}
+	many := map[string]string{}
+	for i := range 1000 {
+		many["l"+strconv.Itoa(i)] = "x"
+	}
+	if _, err := do(a, subjects.VolumeCreate, msg.VolumeCreate{Name: "labelled", Labels: many}); apierr.From(err) == nil || apierr.From(err).Rule != policy.RuleSize {
+		t.Fatalf("1,000 labels: %v", err)
 	}
 	if _, err := do(a, subjects.VolumeCreate, msg.VolumeCreate{Name: "data"}); apierr.From(err) == nil || apierr.From(err).Code != apierr.CodeConflict {
 		t.Fatalf("duplicate: %v", err)
