@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/go-kit/kit/endpoint"
 	natstransport "github.com/go-kit/kit/transport/nats"
@@ -178,6 +179,11 @@ func Serve(nc *nats.Conn, queue string, limit int, hs Handlers) ([]*nats.Subscri
 			return nil, fmt.Errorf("subscribe %s: %w", subject, err)
 		}
 		subs = append(subs, sub)
+	}
+	// Serving once Serve returns: the server has the subscriptions before
+	// a request sent on another connection can look for responders.
+	if nc.IsConnected() {
+		_ = nc.FlushTimeout(5 * time.Second)
 	}
 	return subs, nil
 }
