@@ -86,8 +86,10 @@ const MaxRequestBytes = 2 << 20
 // pendingBytes bounds the messages a subscription holds while all of
 // Serve's handlers are busy (nats.go's default is 64 MB per subscription):
 // past it NATS drops them as a slow consumer and their requesters time
-// out, instead of the service's memory growing with a flood.
-const pendingBytes = 4 * MaxRequestBytes
+// out, instead of the service's memory growing with a flood. Twice
+// deploy/nats' max_payload, so any one message the server lets through
+// is answered (refused at decode when over MaxRequestBytes).
+const pendingBytes = 16 << 20
 
 // StrictUnmarshal decodes JSON refusing unknown fields and trailing data,
 // and bodies over MaxRequestBytes.

@@ -200,3 +200,20 @@ func TestLoadPastItsDeadline(t *testing.T) {
 		t.Fatal("the abandoned load never gave its slot back")
 	}
 }
+
+// TestScanRefusesA10MBDocument: the measure refuses a document over its
+// size before parsing it (the bus refuses one this large first).
+func TestScanRefusesA10MBDocument(t *testing.T) {
+	doc := []byte(costWeb + "x-pad: \"" + strings.Repeat("x", 10<<20) + "\"\n")
+	root := t.TempDir()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := scanCompose(root, doc, nil, DefaultInputLimits())
+	runtime.ReadMemStats(&after)
+	if ae := apierr.From(err); ae == nil || ae.Rule != RuleComposeSize {
+		t.Fatalf("got %v, want rule %s", err, RuleComposeSize)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+		t.Errorf("refusing it allocated %d KB", a>>10)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -39,9 +40,15 @@ type harness struct {
 
 func setup(t *testing.T, env ...map[string]string) *harness {
 	t.Helper()
+	return setupWith(t, nil, env...)
+}
+
+// setupWith is setup on a NATS server whose options tweak changes.
+func setupWith(t *testing.T, tweak func(*server.Options), env ...map[string]string) *harness {
+	t.Helper()
 	cli := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, cli)
-	srv := natstest.Server(t)
+	srv := natstest.ServerWith(t, tweak)
 	runnertest.Start(t, srv.ClientURL(), env...)
 	nc := natstest.Connect(t, srv)
 	js, err := jetstream.New(nc)
