@@ -27,6 +27,10 @@ type Config struct {
 	// Quota is every user's default quota (RUNNER_QUOTA_CONTAINERS 20,
 	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20).
 	Quota msg.Quota
+	// MemoryLimitMB is the Go runtime's soft memory limit
+	// (RUNNER_MEMORY_LIMIT_MB, 1536; 0: none); GOMEMLIMIT, when set, wins.
+	// Keep it under the runner container's memory limit.
+	MemoryLimitMB int
 }
 
 // LoadConfig reads the environment.
@@ -56,6 +60,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			Volumes:    e.Int("RUNNER_QUOTA_VOLUMES", 20),
 		},
 	}
+	c.MemoryLimitMB = e.Int("RUNNER_MEMORY_LIMIT_MB", 1536)
 	if perr != nil {
 		return c, perr
 	}
