@@ -31,19 +31,21 @@ import (
 //
 // What compose-go would spend is bounded first: scanCompose measures the
 // file (and its extends: files) with every expansion counted, and refuses
-// it over lim, before compose-go expands anything. compose-go then runs
-// in a load slot (at most lim.LoadConcurrency at once) under lim's
-// deadline: past it the command is answered, and the slot stays taken
-// until compose-go returns, so abandoned loads cannot pile up.
+// it over lim, before compose-go expands anything. Both run in a load slot
+// (at most lim.LoadConcurrency at once: a 256 KB document costs the
+// measure ~30 MB, compose-go up to ~130 MB) under lim's deadline: past it
+// the command is answered, and the slot stays taken until compose-go
+// returns, so abandoned loads cannot pile up.
 func load(ctx context.Context, dir *projectDir, project string, compose []byte, env map[string]string, lim InputLimits, slots *loadSlots) (*types.Project, error) {
 	lim = lim.withDefaults()
-	if err := scanCompose(dir.path, compose, env, lim); err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, lim.LoadTimeout)
 	defer cancel()
 	release, err := slots.acquire(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := scanCompose(dir.path, compose, env, lim); err != nil {
+		release()
 		return nil, err
 	}
 	type result struct {
