@@ -35,6 +35,15 @@ func laughs(key string) string {
 	return b.String()
 }
 
+// ports11 is eleven services sharing a 100-port range by alias.
+func ports11() string {
+	var b strings.Builder
+	for i := range 11 {
+		fmt.Fprintf(&b, "  s%d:\n    image: busybox:latest\n    ports: *p\n", i)
+	}
+	return b.String()
+}
+
 func indent(s, by string) string {
 	return by + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+by) + "\n"
 }
@@ -93,6 +102,9 @@ func CostCases() []CostCase {
 			Files: map[string]string{"base.yml": laughs("x-lol") + "services:\n  base:\n    image: busybox:latest\n"}, Rule: RuleComposeAliases},
 		{Name: "extends: a file named by ${VAR}", Compose: "services:\n  web:\n    extends: {file: \"${F}\", service: base}\n",
 			Env: map[string]string{"F": "base.yml"}, Files: map[string]string{"base.yml": "services:\n  base:\n    image: busybox:latest\n"}, Rule: RuleComposeExtends},
+		{Name: "ports: one range of 65,535", Compose: costWeb + "    ports: [\"1-65535\"]\n", Rule: RuleComposePorts},
+		{Name: "ports: a range through ${VAR}", Compose: costWeb + "    ports: [\"${P:-80}\"]\n", Env: map[string]string{"P": "1-65535:1-65535"}, Rule: RuleComposePorts},
+		{Name: "ports: small ranges aliased", Compose: "x-p: &p [\"8000-8099\"]\nservices:\n" + ports11(), Rule: RuleComposePorts},
 		{Name: "include", Compose: "include: [other.yml]\n" + costWeb, Rule: policy.RuleComposeFeature},
 	}
 }

@@ -24,6 +24,9 @@ const (
 	// RuleComposeExtends: extends: chains copy more than the node budget,
 	// or name too many files.
 	RuleComposeExtends = "compose-extends"
+	// RuleComposePorts: port ranges ("8000-9000:8000-9000") expand to
+	// more ports than a stack may list (compose-go makes each one).
+	RuleComposePorts = "compose-ports"
 	// RuleComposeTimeout: loading the file took longer than its deadline.
 	RuleComposeTimeout = "compose-timeout"
 )

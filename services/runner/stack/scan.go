@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
@@ -57,7 +60,74 @@ func scanCompose(root string, compose []byte, env map[string]string, lim InputLi
 			return x.over()
 		}
 	}
+	return x.ports(env)
+}
+
+// maxPorts bounds the ports a stack's port ranges expand to: compose-go
+// turns "1-65535" into 65,535 entries, 1.5 GB and 10 s of its work.
+const maxPorts = 1000
+
+var portRangeRE = regexp.MustCompile(`(\d+)-(\d+)`)
+
+// ports refuses a stack whose short-syntax ports (in every file read)
+// expand to more than maxPorts. A spec with ${...} is counted with the
+// widest range of any env value, whatever it names.
+func (x *extender) ports(env map[string]string) error {
+	widest := 0
+	for _, v := range env {
+		widest = max(widest, rangeWidth(v))
+	}
+	total := 0
+	for _, docs := range x.files {
+		for _, d := range docs {
+			if len(d.Content) == 0 {
+				continue
+			}
+			entries(lookup(mapping(d.Content[0]), "services"), func(_, svc *yaml.Node) bool {
+				list := lookup(mapping(svc), "ports")
+				for list != nil && list.Kind == yaml.AliasNode {
+					list = list.Alias
+				}
+				if list == nil || list.Kind != yaml.SequenceNode {
+					return true
+				}
+				for _, p := range list.Content {
+					for p.Kind == yaml.AliasNode && p.Alias != nil {
+						p = p.Alias
+					}
+					if p.Kind != yaml.ScalarNode {
+						continue // long syntax: one port each
+					}
+					n := rangeWidth(p.Value)
+					if strings.Contains(p.Value, "$") {
+						n = max(n, widest)
+					}
+					if total += n; total > maxPorts {
+						return false
+					}
+				}
+				return true
+			})
+		}
+	}
+	if total > maxPorts {
+		return apierr.Policy(RuleComposePorts, "port ranges expand to more than %d ports: list the ports the stack serves", maxPorts)
+	}
 	return nil
+}
+
+// rangeWidth is how many ports the widest range in spec names (1 if none).
+func rangeWidth(spec string) int {
+	w := 1
+	for _, m := range portRangeRE.FindAllStringSubmatch(spec, -1) {
+		lo, err1 := strconv.Atoi(m[1])
+		hi, err2 := strconv.Atoi(m[2])
+		if err1 != nil || err2 != nil {
+			return math.MaxInt32 // digits beyond an int: no sane range
+		}
+		w = max(w, hi-lo+1)
+	}
+	return w
 }
 
 // extender measures extends: chains. compose-go copies a base service into

@@ -132,6 +132,7 @@ func worstAccepted() []struct {
 		{name: "extends chain just under the budget", compose: chain.String()},
 		{name: "interpolation just under 1 MB", compose: interp.String(), env: map[string]string{"V": strings.Repeat("v", 31<<10)}},
 		{name: "10,000 plain nodes", compose: plain.String()},
+		{name: "1,000 ports from ranges", compose: costWeb + "    ports: [\"20000-20499\", \"30000-30499:80-579\"]\n"},
 	}
 }
 
