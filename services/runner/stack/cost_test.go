@@ -1,11 +1,8 @@
 package stack_test
 
 import (
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -14,54 +11,12 @@ import (
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/pkg/testenv"
 	"github.com/dockeronline/platform/services/runner/runnertest"
 	"github.com/dockeronline/platform/services/runner/stack"
 )
 
 const costWeb = "services:\n  web:\n    image: busybox:latest\n"
-
-// heapWatch samples the process's heap (the runner runs in it) until
-// stopped: the peak in use, and the bytes allocated meanwhile.
-type heapWatch struct {
-	base, peak, allocBase uint64
-	stop                  chan struct{}
-	wg                    sync.WaitGroup
-}
-
-func watchHeap() *heapWatch {
-	var m runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	w := &heapWatch{base: m.HeapInuse, peak: m.HeapInuse, allocBase: m.TotalAlloc, stop: make(chan struct{})}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-w.stop:
-				return
-			case <-tick.C:
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				w.peak = max(w.peak, m.HeapInuse)
-			}
-		}
-	}()
-	return w
-}
-
-// done stops sampling: how far the heap rose above where it started, and
-// how much was allocated in all.
-func (w *heapWatch) done() (grew, allocated uint64) {
-	close(w.stop)
-	w.wg.Wait()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	w.peak = max(w.peak, m.HeapInuse)
-	return w.peak - w.base, m.TotalAlloc - w.allocBase
-}
 
 // TestCostlyComposeFilesAreRefusedWithBoundedMemory: every compose file of
 // the cost catalogue (alias and merge-key bombs, deep nesting, 10,000
@@ -85,9 +40,9 @@ func TestCostlyComposeFilesAreRefusedWithBoundedMemory(t *testing.T) {
 			if c.Files != nil {
 				req.Context = upload(t, h, alice.UserID, c.Files)
 			}
-			w := watchHeap()
+			w := testenv.WatchHeap()
 			started, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, req)
-			grew, allocated := w.done()
+			grew, allocated := w.Stop()
 			t.Logf("heap grew %d MB, %d MB allocated", grew>>20, allocated>>20)
 			ae := apierr.From(err)
 			if ae == nil {
