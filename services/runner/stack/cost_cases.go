@@ -100,6 +100,8 @@ func CostCases() []CostCase {
 		{Name: "extends: chain copies", Compose: chain.String(), Rule: RuleComposeExtends},
 		{Name: "extends: a file with a billion laughs", Compose: "services:\n  web:\n    extends: {file: base.yml, service: base}\n",
 			Files: map[string]string{"base.yml": laughs("x-lol") + "services:\n  base:\n    image: busybox:latest\n"}, Rule: RuleComposeAliases},
+		{Name: "extends: a file named through an alias", Compose: "x-f: &f base.yml\nservices:\n  web:\n    extends: {file: *f, service: base}\n",
+			Files: map[string]string{"base.yml": laughs("x-lol") + "services:\n  base:\n    image: busybox:latest\n"}, Rule: RuleComposeAliases},
 		{Name: "extends: a file named by ${VAR}", Compose: "services:\n  web:\n    extends: {file: \"${F}\", service: base}\n",
 			Env: map[string]string{"F": "base.yml"}, Files: map[string]string{"base.yml": "services:\n  base:\n    image: busybox:latest\n"}, Rule: RuleComposeExtends},
 		{Name: "ports: one range of 65,535", Compose: costWeb + "    ports: [\"1-65535\"]\n", Rule: RuleComposePorts},

@@ -85,17 +85,11 @@ func (x *extender) ports(env map[string]string) error {
 			}
 			entries(lookup(mapping(d.Content[0]), "services"), func(_, svc *yaml.Node) bool {
 				list := lookup(mapping(svc), "ports")
-				for list != nil && list.Kind == yaml.AliasNode {
-					list = list.Alias
-				}
 				if list == nil || list.Kind != yaml.SequenceNode {
 					return true
 				}
 				for _, p := range list.Content {
-					for p.Kind == yaml.AliasNode && p.Alias != nil {
-						p = p.Alias
-					}
-					if p.Kind != yaml.ScalarNode {
+					if p = deref(p); p == nil || p.Kind != yaml.ScalarNode {
 						continue // long syntax: one port each
 					}
 					n := rangeWidth(p.Value)

@@ -266,12 +266,17 @@ func interpolationDepth(s string) int {
 	return deepest
 }
 
-// mapping resolves n to the mapping it is (through an alias), or nil.
-func mapping(n *yaml.Node) *yaml.Node {
+// deref is the node an alias stands for (n itself if not an alias).
+func deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
 		n = n.Alias
 	}
-	if n == nil || n.Kind != yaml.MappingNode {
+	return n
+}
+
+// mapping resolves n to the mapping it is (through an alias), or nil.
+func mapping(n *yaml.Node) *yaml.Node {
+	if n = deref(n); n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	return n
@@ -289,10 +294,7 @@ func entries(m *yaml.Node, f func(k, v *yaml.Node) bool) {
 		}
 		seen[m] = true
 		for i := 0; i+1 < len(m.Content); i += 2 {
-			k, v := m.Content[i], m.Content[i+1]
-			if k.Kind == yaml.AliasNode && k.Alias != nil {
-				k = k.Alias
-			}
+			k, v := deref(m.Content[i]), m.Content[i+1]
 			if k.Value == "<<" && k.Tag != "!!str" {
 				srcs := []*yaml.Node{v}
 				if v.Kind == yaml.SequenceNode {
@@ -314,12 +316,13 @@ func entries(m *yaml.Node, f func(k, v *yaml.Node) bool) {
 	walk(m)
 }
 
-// lookup is the value of key in mapping m (merge keys followed), or nil.
+// lookup is the value of key in mapping m (merge keys followed, an alias
+// resolved: `file: *f` names the anchor's value), or nil.
 func lookup(m *yaml.Node, key string) *yaml.Node {
 	var out *yaml.Node
 	entries(m, func(k, v *yaml.Node) bool {
 		if k.Value == key {
-			out = v
+			out = deref(v)
 			return false
 		}
 		return true
