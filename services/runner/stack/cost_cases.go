@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"strings"
 
@@ -33,6 +36,21 @@ func laughs(key string) string {
 		fmt.Fprintf(&b, "  %c: &%c [*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s]\n", l, l, p, p, p, p, p, p, p, p, p)
 	}
 	return b.String()
+}
+
+// ManyEntriesUpload is a gzip tar of n empty files: a small upload that
+// unpacks to n headers in memory.
+func ManyEntriesUpload(n int) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	tw := tar.NewWriter(zw)
+	for i := range n {
+		// Writes to a bytes.Buffer do not fail.
+		_ = tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("d/f%07d", i), Typeflag: tar.TypeReg, Mode: 0o644})
+	}
+	_ = tw.Close()
+	_ = zw.Close()
+	return buf.Bytes()
 }
 
 // ports11 is eleven services sharing a 100-port range by alias.

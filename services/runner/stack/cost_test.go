@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -67,5 +68,26 @@ func TestCostlyComposeFilesAreRefusedWithBoundedMemory(t *testing.T) {
 	cs, ns, vs := owned(t, h, alice.UserID, "")
 	if len(cs)+len(ns)+len(vs) > 0 {
 		t.Errorf("refused stacks left objects: containers %v networks %v volumes %v", cs, ns, vs)
+	}
+}
+
+// TestUploadOfManyEntriesIsRefused: an upload of 150,000 empty files (a
+// few MB gzipped, hundreds of MB unpacked) is refused while streaming it,
+// with the runner's heap growing within a bound.
+func TestUploadOfManyEntriesIsRefused(t *testing.T) {
+	h := setup(t)
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	archive := stack.ManyEntriesUpload(150000)
+	ctxName := uploadRaw(t, h, alice.UserID, bytes.NewReader(archive))
+	w := testenv.WatchHeap()
+	_, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, msg.StackUpRequest{Name: "many", Compose: costWeb, Context: ctxName})
+	grew, _ := w.Stop()
+	if ae := apierr.From(err); ae == nil || ae.Code != apierr.CodeInvalid || !strings.Contains(ae.Message, "files, folders and links") {
+		t.Fatalf("got %v, want the upload refused for its entries", err)
+	}
+	// The upload itself is held once (fetched from the store); its
+	// entries never are.
+	if bound := uint64(len(archive)) + 32<<20; grew > bound {
+		t.Errorf("the runner's heap grew %d MB, bound %d MB", grew>>20, bound>>20)
 	}
 }

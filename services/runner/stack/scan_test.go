@@ -227,3 +227,30 @@ func TestScanRefusesA10MBDocument(t *testing.T) {
 		t.Errorf("refusing it allocated %d KB", a>>10)
 	}
 }
+
+// TestUploadEntriesAreCounted: an upload of more entries than the bound
+// is refused while streaming it, without holding it; one within passes.
+func TestUploadEntriesAreCounted(t *testing.T) {
+	cases := []struct {
+		name    string
+		entries int
+		refused bool
+	}{
+		{"within the bound", 1000, false},
+		{"150,000 empty files", 150000, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			raw := ManyEntriesUpload(c.entries)
+			w := testenv.WatchHeap()
+			err := countEntries(raw, maxUploadEntries, 200<<20)
+			grew, _ := w.Stop()
+			if (err != nil) != c.refused {
+				t.Fatalf("%d entries (%d KB gzip): %v, refused %v", c.entries, len(raw)>>10, err, c.refused)
+			}
+			if grew > 16<<20 {
+				t.Errorf("counting grew the heap by %d MB", grew>>20)
+			}
+		})
+	}
+}

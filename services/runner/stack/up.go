@@ -58,6 +58,9 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 		if err != nil {
 			return msg.JobStarted{}, err
 		}
+		if err := countEntries(raw, maxUploadEntries, s.opts.Build.MaxUnpacked()); err != nil {
+			return msg.JobStarted{}, err
+		}
 		if arch, err = build.Unpack(raw, s.opts.Build.MaxUnpacked()); err != nil {
 			return msg.JobStarted{}, err
 		}
