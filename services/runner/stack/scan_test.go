@@ -254,3 +254,23 @@ func TestUploadEntriesAreCounted(t *testing.T) {
 		})
 	}
 }
+
+// TestSubstitutions: what compose-go substitutes is counted, "$$" is not.
+func TestSubstitutions(t *testing.T) {
+	cases := []struct {
+		in         string
+		n, deepest int
+	}{
+		{"plain", 0, 0},
+		{"$A and ${B}", 2, 1},
+		{"$$HOME and $$ {x}", 0, 0},
+		{"${A:-${B:-${C}}}", 3, 3},
+		{"${A}${B}", 2, 1},
+		{"$1 $ {", 0, 0},
+	}
+	for _, c := range cases {
+		if n, d := substitutions(c.in); n != c.n || d != c.deepest {
+			t.Errorf("substitutions(%q) = %d, %d; want %d, %d", c.in, n, d, c.n, c.deepest)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v4"
@@ -208,22 +207,20 @@ func (s *scanner) walk(n *yaml.Node) (cost, error) {
 	return c, nil
 }
 
-// scalar is a string's cost: its length, plus for every "$" the longest
-// env value compose-go may substitute there.
+// scalar is a string's cost: its length, plus for every substitution
+// ($VAR, ${...}) the longest env value compose-go may put there.
 func (s *scanner) scalar(n *yaml.Node) (cost, error) {
 	raw := len(n.Value)
 	if raw > s.lim.MaxString {
 		return cost{}, apierr.Policy(RuleComposeSize, "line %d: a string of %d KB, more than %d KB: put large content in a file of the upload", n.Line, raw>>10, s.lim.MaxString>>10)
 	}
-	dollars := strings.Count(n.Value, "$")
+	dollars, depth := substitutions(n.Value)
 	grown := raw + dollars*s.longestEnv
 	if grown > s.lim.MaxString {
 		return cost{}, apierr.Policy(RuleComposeInterpolation, "line %d: ${...} substitution could make a string of %d KB, more than %d KB: use fewer or shorter variables", n.Line, grown>>10, s.lim.MaxString>>10)
 	}
-	if dollars > 0 {
-		if d := interpolationDepth(n.Value); d > maxInterpolationDepth {
-			return cost{}, apierr.Policy(RuleComposeInterpolation, "line %d: ${...} defaults nest %d deep, more than %d: flatten the default values", n.Line, d, maxInterpolationDepth)
-		}
+	if depth > maxInterpolationDepth {
+		return cost{}, apierr.Policy(RuleComposeInterpolation, "line %d: ${...} defaults nest %d deep, more than %d: flatten the default values", n.Line, depth, maxInterpolationDepth)
 	}
 	return cost{nodes: 1, bytes: grown, raw: raw, height: 1}, nil
 }
@@ -248,22 +245,26 @@ func (s *scanner) check(c cost, at *yaml.Node) error {
 	return nil
 }
 
-// interpolationDepth is how deep ${...} forms nest in s ("$$" escapes).
-func interpolationDepth(s string) int {
-	depth, deepest := 0, 0
+// substitutions counts the $VAR and ${...} forms of s compose-go
+// substitutes ("$$" is a literal "$"), and how deep ${...} forms nest.
+func substitutions(s string) (n, deepest int) {
+	depth := 0
 	for i := 0; i < len(s); i++ {
 		switch {
 		case s[i] == '$' && i+1 < len(s) && s[i+1] == '$':
 			i++
 		case s[i] == '$' && i+1 < len(s) && s[i+1] == '{':
+			n++
 			depth++
 			deepest = max(deepest, depth)
 			i++
+		case s[i] == '$' && i+1 < len(s) && (s[i+1] == '_' || s[i+1]|0x20 >= 'a' && s[i+1]|0x20 <= 'z'):
+			n++
 		case s[i] == '}' && depth > 0:
 			depth--
 		}
 	}
-	return deepest
+	return n, deepest
 }
 
 // deref is the node an alias stands for (n itself if not an alias).
