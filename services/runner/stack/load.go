@@ -62,7 +62,12 @@ func load(ctx context.Context, dir *projectDir, project string, compose []byte, 
 	case r := <-done:
 		return r.p, r.err
 	case <-ctx.Done():
-		return nil, loadTimeout(lim)
+		select {
+		case r := <-done: // finished as the deadline struck: keep it
+			return r.p, r.err
+		default:
+			return nil, loadTimeout(lim)
+		}
 	}
 }
 
