@@ -1,12 +1,13 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"time"
 
 	"github.com/go-kit/kit/endpoint"
 	natstransport "github.com/go-kit/kit/transport/nats"
@@ -75,9 +76,28 @@ func DecodeRequest[T any](_ context.Context, m *nats.Msg) (any, error) {
 	return req, nil
 }
 
-// StrictUnmarshal decodes JSON refusing unknown fields and trailing data.
+// MaxRequestBytes bounds a message body a service decodes. NATS bounds a
+// message by the server's max_payload (1 MB by default, 8 MB in
+// deploy/nats); this bound is the decoder's own, so what one command may
+// cost a service's memory does not hang on the server's configuration.
+// The gateway sends at most 1 MB of JSON per request (httpx.MaxBody).
+const MaxRequestBytes = 2 << 20
+
+// pendingBytes bounds the messages a subscription holds while all of
+// Serve's handlers are busy (nats.go's default is 64 MB per subscription):
+// past it NATS drops them as a slow consumer and their requesters time
+// out, instead of the service's memory growing with a flood. Twice
+// deploy/nats' max_payload, so any one message the server lets through
+// is answered (refused at decode when over MaxRequestBytes).
+const pendingBytes = 16 << 20
+
+// StrictUnmarshal decodes JSON refusing unknown fields and trailing data,
+// and bodies over MaxRequestBytes.
 func StrictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if len(data) > MaxRequestBytes {
+		return fmt.Errorf("the body is %d KB, more than the %d KB a message may carry", len(data)>>10, MaxRequestBytes>>10)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return err
@@ -148,13 +168,24 @@ func Serve(nc *nats.Conn, queue string, limit int, hs Handlers) ([]*nats.Subscri
 				serveObserved(nc, subject, serve, m) // metrics.go
 			}()
 		})
+		if err == nil {
+			err = sub.SetPendingLimits(nats.DefaultSubPendingMsgsLimit, pendingBytes)
+		}
 		if err != nil {
 			for _, s := range subs {
 				_ = s.Unsubscribe()
 			}
+			if sub != nil {
+				_ = sub.Unsubscribe()
+			}
 			return nil, fmt.Errorf("subscribe %s: %w", subject, err)
 		}
 		subs = append(subs, sub)
+	}
+	// Serving once Serve returns: the server has the subscriptions before
+	// a request sent on another connection can look for responders.
+	if nc.IsConnected() {
+		_ = nc.FlushTimeout(5 * time.Second)
 	}
 	return subs, nil
 }

@@ -13,6 +13,13 @@ import (
 // Server starts a JetStream-enabled server and returns it.
 func Server(t testing.TB) *server.Server {
 	t.Helper()
+	return ServerWith(t, nil)
+}
+
+// ServerWith is Server with its options changed by tweak first (e.g. the
+// production max_payload).
+func ServerWith(t testing.TB, tweak func(*server.Options)) *server.Server {
+	t.Helper()
 	opts := &server.Options{
 		Host:      "127.0.0.1",
 		Port:      -1,
@@ -20,6 +27,9 @@ func Server(t testing.TB) *server.Server {
 		StoreDir:  t.TempDir(),
 		NoLog:     true,
 		NoSigs:    true,
+	}
+	if tweak != nil {
+		tweak(opts)
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -28,6 +28,10 @@ type Config struct {
 	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20;
 	// its Runtime is RUNNER_RUNTIME, as Limits.Runtime).
 	Quota msg.Quota
+	// MemoryLimitMB is the Go runtime's soft memory limit
+	// (RUNNER_MEMORY_LIMIT_MB, 1536; 0: none); GOMEMLIMIT, when set, wins.
+	// Keep it under the runner container's memory limit.
+	MemoryLimitMB int
 }
 
 // LoadConfig reads the environment.
@@ -66,6 +70,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			Runtime:    runtime,
 		},
 	}
+	c.MemoryLimitMB = e.Int("RUNNER_MEMORY_LIMIT_MB", 1536)
 	if perr != nil {
 		return c, perr
 	}

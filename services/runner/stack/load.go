@@ -10,7 +10,6 @@ import (
 	"github.com/compose-spec/compose-go/v2/consts"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
-	"go.yaml.in/yaml/v4"
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -29,10 +28,51 @@ import (
 //   - env_file and label_file are not read at load (the policy refuses
 //     them), and include: is refused (an included file may name env files
 //     anywhere).
-func load(ctx context.Context, dir *projectDir, project string, compose []byte, env map[string]string) (*types.Project, error) {
-	if err := refuseInclude(compose); err != nil {
+//
+// What compose-go would spend is bounded first: scanCompose measures the
+// file (and its extends: files) with every expansion counted, and refuses
+// it over lim, before compose-go expands anything. Both run in a load slot
+// (at most lim.LoadConcurrency at once: a 256 KB document costs the
+// measure ~30 MB, compose-go up to ~130 MB) under lim's deadline: past it
+// the command is answered, and the slot stays taken until compose-go
+// returns, so abandoned loads cannot pile up.
+func load(ctx context.Context, dir *projectDir, project string, compose []byte, env map[string]string, lim InputLimits, slots *loadSlots) (*types.Project, error) {
+	lim = lim.withDefaults()
+	ctx, cancel := context.WithTimeout(ctx, lim.LoadTimeout)
+	defer cancel()
+	release, err := slots.acquire(ctx)
+	if err != nil {
 		return nil, err
 	}
+	if err := scanCompose(dir.path, compose, env, lim); err != nil {
+		release()
+		return nil, err
+	}
+	type result struct {
+		p   *types.Project
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer release()
+		p, err := loadProject(ctx, dir, project, compose, env)
+		done <- result{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.p, r.err
+	case <-ctx.Done():
+		select {
+		case r := <-done: // finished as the deadline struck: keep it
+			return r.p, r.err
+		default:
+			return nil, loadTimeout(lim)
+		}
+	}
+}
+
+// loadProject is compose-go's load, confined to the project directory.
+func loadProject(ctx context.Context, dir *projectDir, project string, compose []byte, env map[string]string) (*types.Project, error) {
 	confined := &confinedLoader{root: dir.path}
 	details := types.ConfigDetails{
 		WorkingDir:  dir.path,
@@ -62,19 +102,6 @@ func load(ctx context.Context, dir *projectDir, project string, compose []byte, 
 		return nil, apierr.Invalid("the compose file is invalid: %v", err)
 	}
 	return p, nil
-}
-
-// refuseInclude refuses a compose file with include: (compose-go would load
-// the included files' env_file: wherever they point).
-func refuseInclude(compose []byte) error {
-	var top map[string]any
-	if err := yaml.Unmarshal(compose, &top); err != nil {
-		return nil // compose-go reports the syntax error in its own words
-	}
-	if _, ok := top["include"]; ok {
-		return apierr.Policy(policy.RuleComposeFeature, "include: is not supported here: put the services in the compose file, or use extends: with files of the upload")
-	}
-	return nil
 }
 
 // confinedLoader refuses the files compose-go would load (extends: file)

@@ -58,6 +58,9 @@ type Options struct {
 	Parallel int
 	// Build bounds uploads (BUILD_MAX_CONTEXT_MB, BUILD_MAX_UNPACKED_MB).
 	Build build.Options
+	// Input bounds what a compose file may cost (STACK_MAX_COMPOSE_KB,
+	// STACK_LOAD_TIMEOUT, …: yaml_limits.go).
+	Input InputLimits
 }
 
 // LoadOptions reads the options from the environment.
@@ -68,6 +71,7 @@ func LoadOptions(e *config.Env) Options {
 		StopTimeout: e.Duration("STACK_STOP_TIMEOUT", 10*time.Second),
 		Parallel:    e.Int("STACK_PARALLEL", 4),
 		Build:       build.LoadOptions(e),
+		Input:       LoadInputLimits(e),
 	}
 }
 
@@ -81,14 +85,17 @@ func (o Options) withDefaults() Options {
 	if o.Parallel <= 0 {
 		o.Parallel = 4
 	}
+	o.Input = o.Input.withDefaults()
 	return o
 }
 
-// Limits of a request.
+// Limits of a request's env (the compose file's are Options.Input): a
+// value is substituted wherever ${VAR} names it, and the whole request
+// must stay well under a bus message (bus.MaxRequestBytes).
 const (
-	maxCompose = 512 << 10
-	maxEnv     = 200
-	maxEnvVal  = 32 << 10
+	maxEnv      = 200
+	maxEnvVal   = 32 << 10
+	maxEnvTotal = 128 << 10
 )
 
 var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -106,6 +113,10 @@ type service struct {
 	// empty folder of the runner's (see composeFor).
 	configDir string
 
+	// loads bounds compose-go loads at once, unpacks the uploads being
+	// unpacked and judged: each holds memory for its input.
+	loads, unpacks *loadSlots
+
 	tracker *jobs.Tracker // background jobs, stopped at shutdown
 	locks   sync.Map      // "<owner>/<stack>" → *sync.Mutex: one up or down of a stack at a time
 }
@@ -115,6 +126,7 @@ type service struct {
 func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, gate *quota.Gate, log *slog.Logger, opts Options) (Service, func()) {
 	s := &service{docker: docker, js: js, policy: pol, quota: gate, builder: build.NewBuilder(docker, pol, opts.Build.Registries),
 		networks: engine.NewNetworks(docker), log: log, opts: opts.withDefaults(), tracker: jobs.NewTracker()}
+	s.loads, s.unpacks = newLoadSlots(s.opts.Input.LoadConcurrency), newLoadSlots(s.opts.Input.LoadConcurrency)
 	dir, err := os.MkdirTemp(opts.WorkDir, "compose-config-")
 	if err != nil {
 		log.Error("stacks: no folder for Compose's configuration; using a fixed path", "err", err)
@@ -136,20 +148,24 @@ func (s *service) lock(owner, stack string) func() {
 	return mu.Unlock
 }
 
-func validateUp(req msg.StackUpRequest) error {
+func validateUp(req msg.StackUpRequest, lim InputLimits) error {
 	if err := names.ValidateObject("stack", req.Name); err != nil {
 		return apierr.Invalid("%v", err)
 	}
 	if req.Compose == "" {
 		return apierr.Invalid("compose is required: the compose file's YAML")
 	}
-	if len(req.Compose) > maxCompose {
-		return apierr.Invalid("the compose file is larger than %d KB", maxCompose>>10)
+	if len(req.Compose) > lim.MaxBytes {
+		return apierr.Policy(RuleComposeSize, "the compose file is %d KB, more than the %d KB a stack may send: move data into the upload and keep the compose file short", len(req.Compose)>>10, lim.MaxBytes>>10)
 	}
 	if len(req.Env) > maxEnv {
 		return apierr.Invalid("at most %d env variables", maxEnv)
 	}
+	total := 0
 	for k, v := range req.Env {
+		if total += len(k) + len(v); total > maxEnvTotal {
+			return apierr.Policy(RuleComposeInterpolation, "env holds more than %d KB in all: pass fewer or shorter variables", maxEnvTotal>>10)
+		}
 		if !envKeyRE.MatchString(k) {
 			return apierr.Invalid("env variable %q is not a valid name", k)
 		}

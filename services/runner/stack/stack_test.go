@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -39,9 +40,15 @@ type harness struct {
 
 func setup(t *testing.T, env ...map[string]string) *harness {
 	t.Helper()
+	return setupWith(t, nil, env...)
+}
+
+// setupWith is setup on a NATS server whose options tweak changes.
+func setupWith(t *testing.T, tweak func(*server.Options), env ...map[string]string) *harness {
+	t.Helper()
 	cli := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, cli)
-	srv := natstest.Server(t)
+	srv := natstest.ServerWith(t, tweak)
 	runnertest.Start(t, srv.ClientURL(), env...)
 	nc := natstest.Connect(t, srv)
 	js, err := jetstream.New(nc)
@@ -63,6 +70,16 @@ func call[Resp any](t *testing.T, h *harness, c identity.Caller, op subjects.Run
 // gateway does.
 func upload(t *testing.T, h *harness, owner string, files map[string]string) string {
 	t.Helper()
+	raw := map[string][]byte{}
+	for k, v := range files {
+		raw[k] = []byte(v)
+	}
+	return uploadRaw(t, h, owner, dockertest.TarOf(t, raw))
+}
+
+// uploadRaw puts an archive as it is in the contexts bucket for owner.
+func uploadRaw(t *testing.T, h *harness, owner string, archive io.Reader) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	store, err := h.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: msg.ContextsBucket, TTL: time.Hour})
@@ -72,11 +89,7 @@ func upload(t *testing.T, h *harness, owner string, files map[string]string) str
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	name := hex.EncodeToString(b)
-	raw := map[string][]byte{}
-	for k, v := range files {
-		raw[k] = []byte(v)
-	}
-	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name, Metadata: map[string]string{msg.ContextOwnerKey: owner}}, dockertest.TarOf(t, raw)); err != nil {
+	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name, Metadata: map[string]string{msg.ContextOwnerKey: owner}}, archive); err != nil {
 		t.Fatal(err)
 	}
 	return name

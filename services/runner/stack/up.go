@@ -46,13 +46,22 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	if err != nil {
 		return msg.JobStarted{}, err
 	}
-	if err := validateUp(req); err != nil {
+	if err := validateUp(req, s.opts.Input); err != nil {
 		return msg.JobStarted{}, err
 	}
 	arch := build.NewArchive()
 	if req.Context != "" {
+		// An upload is held in memory while it is judged: a few at once.
+		release, err := s.unpacks.acquire(ctx)
+		if err != nil {
+			return msg.JobStarted{}, err
+		}
+		defer release()
 		raw, err := build.FetchUpload(ctx, s.js, c, req.Context, s.opts.Build.MaxContext())
 		if err != nil {
+			return msg.JobStarted{}, err
+		}
+		if err := countEntries(raw, maxUploadEntries, s.opts.Build.MaxUnpacked()); err != nil {
 			return msg.JobStarted{}, err
 		}
 		if arch, err = build.Unpack(raw, s.opts.Build.MaxUnpacked()); err != nil {
@@ -66,7 +75,7 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	// Everything read from it is read before the reply: the builds are
 	// prepared in memory, and Compose reads no file (those are refused).
 	defer dir.remove()
-	project, err := load(ctx, dir, names.Docker(t.Username, req.Name), []byte(req.Compose), req.Env)
+	project, err := load(ctx, dir, names.Docker(t.Username, req.Name), []byte(req.Compose), req.Env, s.opts.Input, s.loads)
 	if err != nil {
 		return msg.JobStarted{}, err
 	}

@@ -22,6 +22,8 @@ func main() {
 		os.Exit(2)
 	}
 	log := logx.New("runner", cfg.LogLevel)
+	limit, from := setMemoryLimit(cfg.MemoryLimitMB)
+	log.Info("memory limit", "mb", limit>>20, "from", from)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	shutdown, err := telemetry.Setup(ctx, "runner")
