@@ -26,6 +26,7 @@ import (
 	"github.com/dockeronline/platform/services/runner/container"
 	"github.com/dockeronline/platform/services/runner/events"
 	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/logs"
 	"github.com/dockeronline/platform/services/runner/network"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -73,6 +74,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	gate := quota.NewGate(store, docker)
+	var firewall *isolation.Firewall
+	if cfg.Firewall.Enabled {
+		// Before taking any command: no user container runs unisolated.
+		firewall = isolation.New(docker, cfg.Firewall, log)
+		if err := firewall.Ensure(ctx); err != nil {
+			nc.Close()
+			return fmt.Errorf("%w (RUNNER_FIREWALL=off if another tool owns this host's firewall)", err)
+		}
+	}
 	pol := policy.New(cfg.Limits)
 
 	// Builds and stacks run as jobs that outlive their command; stop* ends
@@ -121,6 +131,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.AddHTTP(&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln)
 	g.AddNATS(nc)
 	g.AddContext(ctx, events.NewFollower(docker, js, log).Run)
+	if firewall != nil {
+		g.AddContext(ctx, firewall.Run)
+	}
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); stopBuilds(); stopStacks(); return nil })
 	term := terminal.NewServer(docker, nc, log)
 	reg.MustRegister(term.Collector())

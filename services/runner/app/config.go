@@ -11,6 +11,7 @@ import (
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -27,6 +28,8 @@ type Config struct {
 	// Quota is every user's default quota (RUNNER_QUOTA_CONTAINERS 20,
 	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20).
 	Quota msg.Quota
+	// Firewall is the host firewall isolating tenants (RUNNER_FIREWALL on).
+	Firewall isolation.Options
 }
 
 // LoadConfig reads the environment.
@@ -58,6 +61,10 @@ func LoadConfig(e *config.Env) (Config, error) {
 	}
 	if perr != nil {
 		return c, perr
+	}
+	var ferr error
+	if c.Firewall, ferr = isolation.LoadOptions(e); ferr != nil {
+		return c, ferr
 	}
 	return c, e.Err()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/dockeronline/platform/pkg/names"
 	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -71,6 +72,7 @@ func (s *service) Create(ctx context.Context, req msg.NetworkCreate) (msg.Networ
 	}
 	res, err := s.docker.NetworkCreate(ctx, dn, client.NetworkCreateOptions{
 		Driver:   "bridge",
+		Options:  isolation.BridgeOptions(dn), // the host firewall matches it by prefix
 		Internal: req.Internal,
 		Labels:   map[string]string{policy.LabelOwner: t.UserID, policy.LabelUsername: t.Username, policy.LabelName: req.Name},
 	})

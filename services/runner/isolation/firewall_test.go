@@ -1,0 +1,122 @@
+package isolation
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dockeronline/platform/pkg/dockertest"
+	"github.com/dockeronline/platform/services/runner/policy"
+)
+
+// TestEnsureKeepsTheRules: Ensure is idempotent (a second run leaves the
+// table as it is, counters included), lists the bridge of a platform
+// network Docker named itself (one made before bridges were prefixed), and
+// replaces a table someone changed.
+func TestEnsureKeepsTheRules(t *testing.T) {
+	cli := dockertest.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f := New(cli, Options{NFT: "nft", Check: time.Minute}, slog.Default())
+	if err := f.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, found, err := f.nft.list(ctx)
+	if err != nil || !found || !first.complete() {
+		t.Fatalf("after Ensure: found=%v complete=%v err=%v", found, first.complete(), err)
+	}
+
+	// A platform network with Docker's own bridge name.
+	name := "isolation-legacy-" + time.Now().Format("150405.000000")
+	res, err := cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{policy.LabelOwner: "test-isolation"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = cli.NetworkRemove(context.Background(), res.ID, client.NetworkRemoveOptions{}) })
+	if err := f.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := f.nft.list(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.handle != first.handle {
+		t.Errorf("a second Ensure made the table anew (handle %d, was %d)", again.handle, first.handle)
+	}
+	elems, err := f.nft.run(ctx, "", "list", "set", "inet", Table, "platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if br := "br-" + res.ID[:12]; !strings.Contains(string(elems), `"`+br+`"`) {
+		t.Errorf("bridge %s of platform network %s is not in the platform set:\n%s", br, name, elems)
+	}
+
+	// Tampering: an extra rule in our chain, then a deleted one.
+	for _, tamper := range []string{
+		"add rule inet " + Table + " input counter comment \"tamper\"",
+		"delete rule inet " + Table + " forward handle " + handleOf(t, f, "forward"),
+	} {
+		if err := f.nft.apply(ctx, tamper+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		if l, _, _ := f.nft.list(ctx); l.complete() {
+			t.Fatalf("tampering %q left the table complete", tamper)
+		}
+		if err := f.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if l, _, _ := f.nft.list(ctx); !l.complete() {
+			t.Errorf("Ensure did not restore the table after %q", tamper)
+		}
+	}
+}
+
+// handleOf is the handle of the first rule of chain.
+func handleOf(t *testing.T, f *Firewall, chain string) string {
+	out, err := f.nft.run(context.Background(), "", "-a", "list", "chain", "inet", Table, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if i := strings.Index(l, "# handle "); i > 0 && strings.Contains(l, "drop") {
+			return strings.TrimSpace(l[i+len("# handle "):])
+		}
+	}
+	t.Fatalf("no rule in chain %s:\n%s", chain, out)
+	return ""
+}
+
+// TestScriptIsOneTransaction: the ruleset replaces the table whole and
+// quotes every bridge; the set update touches only the set.
+func TestScriptIsOneTransaction(t *testing.T) {
+	tests := []struct {
+		name    string
+		bridges []string
+		want    []string
+	}{
+		{"no legacy bridges", nil, []string{"delete table inet dockeronline", "set platform {", `iifname "dko*"`}},
+		{"legacy bridges", []string{"br-b", "br-a"}, []string{`elements = { "br-a", "br-b" }`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := script(tt.bridges)
+			for _, w := range tt.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("script lacks %q:\n%s", w, s)
+				}
+			}
+			if n := strings.Count(s, "comment \""+Table+":"); n != len(rules) {
+				t.Errorf("%d marked rules, want %d", n, len(rules))
+			}
+			set := setScript(tt.bridges)
+			if strings.Contains(set, "table") && !strings.HasPrefix(set, "flush set") || slices.Contains(strings.Fields(set), "delete") {
+				t.Errorf("set update touches more than the set: %q", set)
+			}
+		})
+	}
+}
