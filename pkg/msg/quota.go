@@ -8,6 +8,9 @@ type Quota struct {
 	MemoryMB   int64   `json:"memory_mb"`
 	CPUs       float64 `json:"cpus"`
 	Volumes    int     `json:"volumes"`
+	// Networks counts the networks a user made; their default network,
+	// made for them on first use, does not count.
+	Networks int `json:"networks"`
 }
 
 // Usage is a user's quota and what they use of it.
@@ -37,5 +40,6 @@ type QuotaSetRequest struct {
 	MemoryMB   *int64   `json:"memory_mb,omitempty"`
 	CPUs       *float64 `json:"cpus,omitempty"`
 	Volumes    *int     `json:"volumes,omitempty"`
+	Networks   *int     `json:"networks,omitempty"`
 	Reset      bool     `json:"reset,omitempty"`
 }

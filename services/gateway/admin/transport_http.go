@@ -138,13 +138,14 @@ func decodeQuota(_ context.Context, r *http.Request) (any, error) {
 		MemoryMB   *int64   `json:"memory_mb,omitempty"`
 		CPUs       *float64 `json:"cpus,omitempty"`
 		Volumes    *int     `json:"volumes,omitempty"`
+		Networks   *int     `json:"networks,omitempty"`
 		Reset      bool     `json:"reset,omitempty"`
 	}
 	if err := httpx.DecodeStrict(nil, r, &body); err != nil {
 		return nil, err
 	}
 	return msg.QuotaSetRequest{UserID: chi.URLParam(r, "id"), Containers: body.Containers, MemoryMB: body.MemoryMB,
-		CPUs: body.CPUs, Volumes: body.Volumes, Reset: body.Reset}, nil
+		CPUs: body.CPUs, Volumes: body.Volumes, Networks: body.Networks, Reset: body.Reset}, nil
 }
 
 func decodeAudit(_ context.Context, r *http.Request) (any, error) {

@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for _, hs := range []bus.Handlers{
 		container.Handlers(container.MakeEndpoints(container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)))),
 		volume.Handlers(volume.MakeEndpoints(volume.New(docker, gate))),
-		network.Handlers(network.MakeEndpoints(network.New(docker))),
+		network.Handlers(network.MakeEndpoints(network.New(docker, gate))),
 		quota.Handlers(quota.NewService(gate)),
 		tenant.Handlers(tenant.MakeEndpoints(tenant.Logging(log)(tenant.New(docker, log, forgetImageRefs(js))))),
 		build.Handlers(build.MakeEndpoints(build.Logging(log)(builds))),

@@ -26,7 +26,8 @@ type Config struct {
 	// Images configures pulls (RUNNER_PULL_TIMEOUT, RUNNER_PULL_REGISTRIES, …).
 	Images image.Options
 	// Quota is every user's default quota (RUNNER_QUOTA_CONTAINERS 20,
-	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20).
+	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20,
+	// RUNNER_QUOTA_NETWORKS 5: networks a user makes beside their default).
 	Quota msg.Quota
 	// Firewall is the host firewall isolating tenants (RUNNER_FIREWALL on).
 	Firewall isolation.Options
@@ -57,6 +58,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			MemoryMB:   int64(e.Int("RUNNER_QUOTA_MEMORY_MB", 4096)),
 			CPUs:       e.Float("RUNNER_QUOTA_CPUS", 4),
 			Volumes:    e.Int("RUNNER_QUOTA_VOLUMES", 20),
+			Networks:   e.Int("RUNNER_QUOTA_NETWORKS", 5),
 		},
 	}
 	if perr != nil {
