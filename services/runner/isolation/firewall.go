@@ -160,9 +160,9 @@ func (f *Firewall) Drops(ctx context.Context) (forward, input uint64, err error)
 	}
 	for _, r := range rules {
 		if r.chain == "forward" {
-			forward += l.rules[comment(r.id)]
+			forward += l.rules[comment(r)]
 		} else {
-			input += l.rules[comment(r.id)]
+			input += l.rules[comment(r)]
 		}
 	}
 	return forward, input, nil

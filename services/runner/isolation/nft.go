@@ -112,7 +112,7 @@ func (l listed) complete() bool {
 		}
 	}
 	for _, r := range rules {
-		if _, ok := l.rules[comment(r.id)]; !ok {
+		if _, ok := l.rules[comment(r)]; !ok {
 			return false
 		}
 	}

@@ -1,6 +1,8 @@
 package isolation
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -27,16 +29,19 @@ type rule struct{ chain, id, text string }
 //     means the destination is not on the bridge it came in on, so
 //     traffic within one bridge (same network, also hairpin through a
 //     published port) passes, and so does traffic to and from the outside
-//     (the outgoing interface is not a bridge).
+//     (the outgoing interface is not a bridge). Only unicast: the kernel
+//     routes nothing else (ip_forward drops other packet types), while
+//     multicast and broadcast within one bridge, which a route lookup
+//     would not place on it, must pass.
 //   - input: new connections from a platform bridge to the host itself
 //     (any of its addresses, also 0.0.0.0 listeners: Kratos, NATS,
 //     Postgres, metrics, node exporter) are dropped. Replies to
 //     connections the host opened (the proxy to an app) pass.
 var rules = []rule{
-	{"forward", "fwd-from-prefixed", `iifname "` + Prefix + `*" oifname ` + anyBridge + ` fib daddr . iif oif missing counter drop`},
-	{"forward", "fwd-from-listed", `iifname @platform oifname ` + anyBridge + ` fib daddr . iif oif missing counter drop`},
-	{"forward", "fwd-to-prefixed", `iifname ` + anyBridge + ` oifname "` + Prefix + `*" fib daddr . iif oif missing counter drop`},
-	{"forward", "fwd-to-listed", `iifname ` + anyBridge + ` oifname @platform fib daddr . iif oif missing counter drop`},
+	{"forward", "fwd-from-prefixed", `iifname "` + Prefix + `*" oifname ` + anyBridge + ` meta pkttype host fib daddr . iif oif missing counter drop`},
+	{"forward", "fwd-from-listed", `iifname @platform oifname ` + anyBridge + ` meta pkttype host fib daddr . iif oif missing counter drop`},
+	{"forward", "fwd-to-prefixed", `iifname ` + anyBridge + ` oifname "` + Prefix + `*" meta pkttype host fib daddr . iif oif missing counter drop`},
+	{"forward", "fwd-to-listed", `iifname ` + anyBridge + ` oifname @platform meta pkttype host fib daddr . iif oif missing counter drop`},
 	{"input", "in-prefixed", `iifname "` + Prefix + `*" ct state != { established, related } counter drop`},
 	{"input", "in-listed", `iifname @platform ct state != { established, related } counter drop`},
 }
@@ -46,8 +51,12 @@ var chains = []string{"forward", "input"}
 
 const priority = "filter - 1"
 
-// comment marks a rule as ours.
-func comment(id string) string { return Table + ":" + id }
+// comment marks a rule as ours, with a hash of its text: a runner whose
+// rules differ (an upgrade) finds the table changed and replaces it.
+func comment(r rule) string {
+	sum := sha256.Sum256([]byte(r.chain + "\x00" + r.text))
+	return Table + ":" + r.id + ":" + hex.EncodeToString(sum[:4])
+}
 
 // script is an nft transaction that replaces the table whole: creating it
 // first makes the delete valid when it is missing, and nft applies the
@@ -66,7 +75,7 @@ func script(bridges []string) string {
 		fmt.Fprintf(&b, "\tchain %s {\n\t\ttype filter hook %s priority %s; policy accept;\n", c, c, priority)
 		for _, r := range rules {
 			if r.chain == c {
-				fmt.Fprintf(&b, "\t\t%s comment %q\n", r.text, comment(r.id))
+				fmt.Fprintf(&b, "\t\t%s comment %q\n", r.text, comment(r))
 			}
 		}
 		b.WriteString("\t}\n")
