@@ -120,3 +120,34 @@ func TestScriptIsOneTransaction(t *testing.T) {
 		})
 	}
 }
+
+// TestRunFollowsNetworkEvents: with Run going, a platform network made
+// outside the runner (an unprefixed bridge) joins the platform set within
+// moments of Docker's event, long before the periodic check.
+func TestRunFollowsNetworkEvents(t *testing.T) {
+	cli := dockertest.Client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	f := New(cli, Options{NFT: "nft", Check: time.Hour}, slog.Default())
+	go func() { done <- f.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	name := "isolation-event-" + time.Now().Format("150405.000000")
+	res, err := cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{policy.LabelOwner: "test-isolation"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = cli.NetworkRemove(context.Background(), res.ID, client.NetworkRemoveOptions{}) })
+	br := `"br-` + res.ID[:12] + `"`
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := f.nft.run(ctx, "", "list", "set", "inet", Table, "platform")
+		if err == nil && strings.Contains(string(out), br) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bridge %s not in the platform set 20s after its network was made: %s %v", br, out, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
