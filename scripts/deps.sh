@@ -11,6 +11,9 @@ set -euo pipefail
 # node-xterm: xterm.js for the browser terminal (served by the gateway);
 # prometheus: promtool, which checks the deployment's rules and queries.
 packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx curl prometheus)
+# nftables: nft, with which the runner installs its tenant firewall
+# (services/runner/isolation).
+packages+=(nftables)
 
 missing=()
 for p in "${packages[@]}"; do
