@@ -133,6 +133,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.AddContext(ctx, events.NewFollower(docker, js, log).Run)
 	if firewall != nil {
 		g.AddContext(ctx, firewall.Run)
+		reg.MustRegister(firewall.Collector())
 	}
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); stopBuilds(); stopStacks(); return nil })
 	term := terminal.NewServer(docker, nc, log)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dockeronline/platform/pkg/dockertest"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -149,5 +150,35 @@ func TestRunFollowsNetworkEvents(t *testing.T) {
 			t.Fatalf("bridge %s not in the platform set 20s after its network was made: %s %v", br, out, err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestCollectorReportsDrops: the drop counters of both chains are
+// exported, as the table holds them.
+func TestCollectorReportsDrops(t *testing.T) {
+	cli := dockertest.Client(t)
+	f := New(cli, Options{NFT: "nft", Check: time.Minute}, slog.Default())
+	if err := f.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chains := map[string]bool{}
+	for _, mf := range mfs {
+		if mf.GetName() != "dockeronline_firewall_dropped_packets" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				chains[l.GetName()+"="+l.GetValue()] = true
+			}
+		}
+	}
+	if !chains["chain=forward"] || !chains["chain=input"] || len(chains) != 2 {
+		t.Fatalf("series %v, want chain=forward and chain=input", chains)
 	}
 }
