@@ -37,7 +37,7 @@ type Firewall struct {
 
 // New returns a firewall; nothing is installed until Ensure or Run.
 func New(docker *client.Client, o Options, log *slog.Logger) *Firewall {
-	return &Firewall{docker: docker, nft: nft{bin: o.NFT}, log: log, check: o.Check}
+	return &Firewall{docker: docker, nft: nft{bin: o.NFT, table: Table}, log: log, check: o.Check}
 }
 
 // Ensure installs the table if it is missing or differs from the ruleset,
@@ -56,12 +56,12 @@ func (f *Firewall) Ensure(ctx context.Context) error {
 	}
 	if !found || !l.complete() {
 		if found {
-			f.log.Warn("firewall rules changed outside the runner; reinstalling", "table", Table)
+			f.log.Warn("firewall rules changed outside the runner; reinstalling", "table", f.nft.table)
 		}
-		if err := f.nft.apply(ctx, script(bridges)); err != nil {
+		if err := f.nft.apply(ctx, script(f.nft.table, bridges)); err != nil {
 			return fmt.Errorf("install firewall: %w", err)
 		}
-	} else if err := f.nft.apply(ctx, setScript(bridges)); err != nil {
+	} else if err := f.nft.apply(ctx, setScript(f.nft.table, bridges)); err != nil {
 		return fmt.Errorf("update firewall bridges: %w", err)
 	}
 	f.bridges = bridges

@@ -2,6 +2,7 @@ package isolation
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -23,7 +24,7 @@ func TestEnsureKeepsTheRules(t *testing.T) {
 	cli := dockertest.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	f := New(cli, Options{NFT: "nft", Check: time.Minute}, slog.Default())
+	f := testFirewall(t, cli, time.Minute)
 	if err := f.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestEnsureKeepsTheRules(t *testing.T) {
 	if again.handle != first.handle {
 		t.Errorf("a second Ensure made the table anew (handle %d, was %d)", again.handle, first.handle)
 	}
-	elems, err := f.nft.run(ctx, "", "list", "set", "inet", Table, "platform")
+	elems, err := f.nft.run(ctx, "", "list", "set", "inet", f.nft.table, "platform")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +60,8 @@ func TestEnsureKeepsTheRules(t *testing.T) {
 
 	// Tampering: an extra rule in our chain, then a deleted one.
 	for _, tamper := range []string{
-		"add rule inet " + Table + " input counter comment \"tamper\"",
-		"delete rule inet " + Table + " forward handle " + handleOf(t, f, "forward"),
+		"add rule inet " + f.nft.table + " input counter comment \"tamper\"",
+		"delete rule inet " + f.nft.table + " forward handle " + handleOf(t, f, "forward"),
 	} {
 		if err := f.nft.apply(ctx, tamper+"\n"); err != nil {
 			t.Fatal(err)
@@ -79,7 +80,7 @@ func TestEnsureKeepsTheRules(t *testing.T) {
 
 // handleOf is the handle of the first rule of chain.
 func handleOf(t *testing.T, f *Firewall, chain string) string {
-	out, err := f.nft.run(context.Background(), "", "-a", "list", "chain", "inet", Table, chain)
+	out, err := f.nft.run(context.Background(), "", "-a", "list", "chain", "inet", f.nft.table, chain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestScriptIsOneTransaction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := script(tt.bridges)
+			s := script(Table, tt.bridges)
 			for _, w := range tt.want {
 				if !strings.Contains(s, w) {
 					t.Errorf("script lacks %q:\n%s", w, s)
@@ -114,7 +115,7 @@ func TestScriptIsOneTransaction(t *testing.T) {
 			if n := strings.Count(s, "comment \""+Table+":"); n != len(rules) {
 				t.Errorf("%d marked rules, want %d", n, len(rules))
 			}
-			set := setScript(tt.bridges)
+			set := setScript(Table, tt.bridges)
 			if strings.Contains(set, "table") && !strings.HasPrefix(set, "flush set") || slices.Contains(strings.Fields(set), "delete") {
 				t.Errorf("set update touches more than the set: %q", set)
 			}
@@ -129,7 +130,7 @@ func TestRunFollowsNetworkEvents(t *testing.T) {
 	cli := dockertest.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	f := New(cli, Options{NFT: "nft", Check: time.Hour}, slog.Default())
+	f := testFirewall(t, cli, time.Hour)
 	go func() { done <- f.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
@@ -142,7 +143,7 @@ func TestRunFollowsNetworkEvents(t *testing.T) {
 	br := `"br-` + res.ID[:12] + `"`
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		out, err := f.nft.run(ctx, "", "list", "set", "inet", Table, "platform")
+		out, err := f.nft.run(ctx, "", "list", "set", "inet", f.nft.table, "platform")
 		if err == nil && strings.Contains(string(out), br) {
 			return
 		}
@@ -157,7 +158,7 @@ func TestRunFollowsNetworkEvents(t *testing.T) {
 // exported, as the table holds them.
 func TestCollectorReportsDrops(t *testing.T) {
 	cli := dockertest.Client(t)
-	f := New(cli, Options{NFT: "nft", Check: time.Minute}, slog.Default())
+	f := testFirewall(t, cli, time.Minute)
 	if err := f.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -181,4 +182,14 @@ func TestCollectorReportsDrops(t *testing.T) {
 	if !chains["chain=forward"] || !chains["chain=input"] || len(chains) != 2 {
 		t.Fatalf("series %v, want chain=forward and chain=input", chains)
 	}
+}
+
+// testFirewall keeps a table of its own (same rules, so harmless), removed
+// when the test ends: tampering with it cannot disturb, or be repaired by,
+// the runners of tests running meanwhile.
+func testFirewall(t *testing.T, cli *client.Client, check time.Duration) *Firewall {
+	f := New(cli, Options{NFT: "nft", Check: check}, slog.Default())
+	f.nft.table = fmt.Sprintf("dockeronline_test_%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() { _ = f.nft.apply(context.Background(), "delete table inet "+f.nft.table+"\n") })
+	return f
 }

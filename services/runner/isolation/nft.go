@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// nft runs the nft binary with a script on stdin, or with args.
-type nft struct{ bin string }
+// nft runs the nft binary with a script on stdin, or with args; table is
+// the table it keeps (Table; tests use their own).
+type nft struct{ bin, table string }
 
 func (n nft) apply(ctx context.Context, script string) error {
 	_, err := n.run(ctx, script, "-f", "-")
@@ -45,7 +46,7 @@ type listedChain struct {
 
 // list reads the table; found is false when it does not exist.
 func (n nft) list(ctx context.Context) (l listed, found bool, err error) {
-	out, err := n.run(ctx, "", "-j", "list", "table", "inet", Table)
+	out, err := n.run(ctx, "", "-j", "list", "table", "inet", n.table)
 	if err != nil {
 		if strings.Contains(err.Error(), "No such file or directory") {
 			return l, false, nil

@@ -63,9 +63,9 @@ func comment(r rule) string {
 // file atomically, so there is no instant without rules. bridges are the
 // platform's bridges without the prefix (networks made before bridges
 // were named), the "platform" set.
-func script(bridges []string) string {
+func script(table string, bridges []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "table inet %s\ndelete table inet %s\ntable inet %s {\n", Table, Table, Table)
+	fmt.Fprintf(&b, "table inet %s\ndelete table inet %s\ntable inet %s {\n", table, table, table)
 	b.WriteString("\tset platform {\n\t\ttype ifname\n")
 	if len(bridges) > 0 {
 		fmt.Fprintf(&b, "\t\telements = { %s }\n", quoted(bridges))
@@ -85,10 +85,10 @@ func script(bridges []string) string {
 }
 
 // setScript replaces the platform set's elements in one transaction.
-func setScript(bridges []string) string {
-	s := fmt.Sprintf("flush set inet %s platform\n", Table)
+func setScript(table string, bridges []string) string {
+	s := fmt.Sprintf("flush set inet %s platform\n", table)
 	if len(bridges) > 0 {
-		s += fmt.Sprintf("add element inet %s platform { %s }\n", Table, quoted(bridges))
+		s += fmt.Sprintf("add element inet %s platform { %s }\n", table, quoted(bridges))
 	}
 	return s
 }
