@@ -266,12 +266,10 @@ func bridgeNetworksFull(t *testing.T, p *harness.Platform, admin harness.User) {
 			if r := p.Call(t, admin.Token, http.MethodPut, "/api/v1/admin/users/"+u.ID+"/quota", map[string]any{"networks": attempts}); r.Status != http.StatusOK {
 				t.Fatalf("set network quota: %s", r)
 			}
-			if r := p.Call(t, u.Token, http.MethodPost, "/api/v1/networks", map[string]any{"name": fmt.Sprintf("n%03d", i)}); r.Status == http.StatusCreated {
+			r = p.Call(t, u.Token, http.MethodPost, "/api/v1/networks", map[string]any{"name": fmt.Sprintf("n%03d", i)})
+			if r.Status == http.StatusCreated {
 				made++
 				continue
-			} else {
-				refused = r
-				break
 			}
 		}
 		refused = r
