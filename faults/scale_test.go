@@ -31,7 +31,7 @@ func TestScale(t *testing.T) {
 	p := harness.Start(t, harness.Options{Env: map[string]map[string]string{"runner": {"RUNNER_QUOTA_CONTAINERS": "25"}}})
 	admin := p.RegisterAdmin(t)
 	t.Run("containers", func(t *testing.T) { scaleContainers(t, p, admin) })
-	t.Run("bridge-networks-full", func(t *testing.T) { bridgeNetworksFull(t, p) })
+	t.Run("bridge-networks-full", func(t *testing.T) { bridgeNetworksFull(t, p, admin) })
 }
 
 // tinySpec is a scale container: busybox sleep, 6–16 MB, 0.01 CPU, and no
@@ -241,8 +241,9 @@ func scaleContainers(t *testing.T, p *harness.Platform, admin harness.User) {
 // address pools. The API answers with an error that quotes Docker's
 // cause; a user who has no network yet cannot run a container and is told
 // the same; once networks are freed, it works again. The networks are
-// removed at once: the engine is shared.
-func bridgeNetworksFull(t *testing.T, p *harness.Platform) {
+// removed at once: the engine is shared. The user first meets the network
+// quota (RUNNER_QUOTA_NETWORKS, 5), which an admin then lifts.
+func bridgeNetworksFull(t *testing.T, p *harness.Platform, admin harness.User) {
 	const attempts = 300
 	u := p.Register(t, harness.UniqueName("nets"))
 	late := p.Register(t, harness.UniqueName("late"))
@@ -250,11 +251,26 @@ func bridgeNetworksFull(t *testing.T, p *harness.Platform) {
 	made := 0
 	var refused harness.Response
 	defer p.RemoveOwned(t, u.ID)
+	quotaMet := false
 	for i := range attempts {
 		r := p.Call(t, u.Token, http.MethodPost, "/api/v1/networks", map[string]any{"name": fmt.Sprintf("n%03d", i)})
 		if r.Status == http.StatusCreated {
 			made++
 			continue
+		}
+		if e, ok := r.APIError(); !quotaMet && ok && e.Code == "quota_exceeded" {
+			if made != 5 || !strings.Contains(e.Message, "network quota") {
+				t.Fatalf("network %d refused by quota: %s; want the 6th, naming the network quota", made+1, r)
+			}
+			quotaMet = true
+			if r := p.Call(t, admin.Token, http.MethodPut, "/api/v1/admin/users/"+u.ID+"/quota", map[string]any{"networks": attempts}); r.Status != http.StatusOK {
+				t.Fatalf("set network quota: %s", r)
+			}
+			r = p.Call(t, u.Token, http.MethodPost, "/api/v1/networks", map[string]any{"name": fmt.Sprintf("n%03d", i)})
+			if r.Status == http.StatusCreated {
+				made++
+				continue
+			}
 		}
 		refused = r
 		break

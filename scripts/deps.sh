@@ -12,6 +12,9 @@ set -euo pipefail
 # prometheus: promtool, which checks the deployment's rules and queries;
 # runsc: gVisor, the stronger runtime the policy may give users (below).
 packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx curl prometheus runsc)
+# nftables: nft, with which the runner installs its tenant firewall
+# (services/runner/isolation).
+packages+=(nftables)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,9 @@ type Quota struct {
 	MemoryMB   int64   `json:"memory_mb"`
 	CPUs       float64 `json:"cpus"`
 	Volumes    int     `json:"volumes"`
+	// Networks counts the networks a user made; their default network,
+	// made for them on first use, does not count.
+	Networks int `json:"networks"`
 	// Runtime is the OCI runtime the user's containers run with (runc, or
 	// runsc for gVisor): the platform default unless an admin chose one.
 	// Not a count: usage leaves it empty.
@@ -41,6 +44,7 @@ type QuotaSetRequest struct {
 	MemoryMB   *int64   `json:"memory_mb,omitempty"`
 	CPUs       *float64 `json:"cpus,omitempty"`
 	Volumes    *int     `json:"volumes,omitempty"`
+	Networks   *int     `json:"networks,omitempty"`
 	Reset      bool     `json:"reset,omitempty"`
 	// Runtime, if set, is the user's runtime (runc or runsc); "" returns
 	// the user to the platform default (RUNNER_RUNTIME).

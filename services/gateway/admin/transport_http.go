@@ -138,6 +138,7 @@ func decodeQuota(_ context.Context, r *http.Request) (any, error) {
 		MemoryMB   *int64   `json:"memory_mb,omitempty"`
 		CPUs       *float64 `json:"cpus,omitempty"`
 		Volumes    *int     `json:"volumes,omitempty"`
+		Networks   *int     `json:"networks,omitempty"`
 		Reset      bool     `json:"reset,omitempty"`
 		Runtime    *string  `json:"runtime,omitempty"` // runc or runsc; "" for the default
 	}
@@ -145,7 +146,7 @@ func decodeQuota(_ context.Context, r *http.Request) (any, error) {
 		return nil, err
 	}
 	return msg.QuotaSetRequest{UserID: chi.URLParam(r, "id"), Containers: body.Containers, MemoryMB: body.MemoryMB,
-		CPUs: body.CPUs, Volumes: body.Volumes, Reset: body.Reset, Runtime: body.Runtime}, nil
+		CPUs: body.CPUs, Volumes: body.Volumes, Networks: body.Networks, Reset: body.Reset, Runtime: body.Runtime}, nil
 }
 
 func decodeAudit(_ context.Context, r *http.Request) (any, error) {

@@ -26,6 +26,7 @@ import (
 	"github.com/dockeronline/platform/services/runner/container"
 	"github.com/dockeronline/platform/services/runner/events"
 	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/logs"
 	"github.com/dockeronline/platform/services/runner/network"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -74,6 +75,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	gate := quota.NewGate(store, docker)
+	var firewall *isolation.Firewall
+	if cfg.Firewall.Enabled {
+		// Before taking any command: no user container runs unisolated.
+		firewall = isolation.New(docker, cfg.Firewall, log)
+		if err := firewall.Ensure(ctx); err != nil {
+			nc.Close()
+			return fmt.Errorf("%w (RUNNER_FIREWALL=off if another tool owns this host's firewall)", err)
+		}
+	}
 	pol := policy.New(cfg.Limits)
 
 	// Builds and stacks run as jobs that outlive their command; stop* ends
@@ -88,7 +98,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for _, hs := range []bus.Handlers{
 		container.Handlers(container.MakeEndpoints(container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)))),
 		volume.Handlers(volume.MakeEndpoints(volume.New(docker, gate))),
-		network.Handlers(network.MakeEndpoints(network.New(docker))),
+		network.Handlers(network.MakeEndpoints(network.New(docker, gate))),
 		quota.Handlers(quota.NewService(gate)),
 		tenant.Handlers(tenant.MakeEndpoints(tenant.Logging(log)(tenant.New(docker, log, forgetImageRefs(js))))),
 		build.Handlers(build.MakeEndpoints(build.Logging(log)(builds))),
@@ -122,6 +132,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.AddHTTP(&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln)
 	g.AddNATS(nc)
 	g.AddContext(ctx, events.NewFollower(docker, js, log).Run)
+	if firewall != nil {
+		g.AddContext(ctx, firewall.Run)
+		reg.MustRegister(firewall.Collector())
+	}
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); stopBuilds(); stopStacks(); return nil })
 	term := terminal.NewServer(docker, nc, log)
 	reg.MustRegister(term.Collector())

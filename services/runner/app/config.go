@@ -11,6 +11,7 @@ import (
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -25,13 +26,16 @@ type Config struct {
 	// Images configures pulls (RUNNER_PULL_TIMEOUT, RUNNER_PULL_REGISTRIES, …).
 	Images image.Options
 	// Quota is every user's default quota (RUNNER_QUOTA_CONTAINERS 20,
-	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20;
+	// RUNNER_QUOTA_MEMORY_MB 4096, RUNNER_QUOTA_CPUS 4, RUNNER_QUOTA_VOLUMES 20,
+	// RUNNER_QUOTA_NETWORKS 5: networks a user makes beside their default;
 	// its Runtime is RUNNER_RUNTIME, as Limits.Runtime).
 	Quota msg.Quota
 	// MemoryLimitMB is the Go runtime's soft memory limit
 	// (RUNNER_MEMORY_LIMIT_MB, 1536; 0: none); GOMEMLIMIT, when set, wins.
 	// Keep it under the runner container's memory limit.
 	MemoryLimitMB int
+	// Firewall is the host firewall isolating tenants (RUNNER_FIREWALL on).
+	Firewall isolation.Options
 }
 
 // LoadConfig reads the environment.
@@ -68,6 +72,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			CPUs:       e.Float("RUNNER_QUOTA_CPUS", 4),
 			Volumes:    e.Int("RUNNER_QUOTA_VOLUMES", 20),
 			Runtime:    runtime,
+			Networks:   e.Int("RUNNER_QUOTA_NETWORKS", 5),
 		},
 	}
 	c.MemoryLimitMB = e.Int("RUNNER_MEMORY_LIMIT_MB", 1536)
@@ -76,6 +81,10 @@ func LoadConfig(e *config.Env) (Config, error) {
 	}
 	if err := policy.ValidRuntime(runtime); err != nil {
 		return c, fmt.Errorf("config: RUNNER_RUNTIME: %v", err)
+	}
+	var ferr error
+	if c.Firewall, ferr = isolation.LoadOptions(e); ferr != nil {
+		return c, ferr
 	}
 	return c, e.Err()
 }

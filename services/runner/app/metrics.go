@@ -18,7 +18,7 @@ var (
 		"Platform users' containers, by user (the platform username) and Docker state.",
 		[]string{"user", "state"}, nil)
 	quotaUsedDesc = prometheus.NewDesc(metrics.Namespace+"_quota_used",
-		"What each user's objects take of their quota, by resource (containers, memory_mb, cpus, volumes), counted as the quota check counts them.",
+		"What each user's objects take of their quota, by resource (containers, memory_mb, cpus, volumes, networks), counted as the quota check counts them.",
 		[]string{"user", "resource"}, nil)
 )
 
@@ -59,6 +59,15 @@ func dockerCollector(docker *client.Client) prometheus.Collector {
 		for _, v := range vs {
 			use(userLabel(v.Labels)).Volumes++
 		}
+		ns, err := engine.ListNetworks(ctx, docker, "")
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			if n.Labels[policy.LabelName] != policy.DefaultNetwork { // as quota.Used counts
+				use(userLabel(n.Labels)).Networks++
+			}
+		}
 		for k, n := range states {
 			emit(containersDesc, float64(n), k.user, k.state)
 		}
@@ -67,6 +76,7 @@ func dockerCollector(docker *client.Client) prometheus.Collector {
 			emit(quotaUsedDesc, float64(u.MemoryMB), user, "memory_mb")
 			emit(quotaUsedDesc, u.CPUs, user, "cpus")
 			emit(quotaUsedDesc, float64(u.Volumes), user, "volumes")
+			emit(quotaUsedDesc, float64(u.Networks), user, "networks")
 		}
 		return nil
 	}, containersDesc, quotaUsedDesc)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -54,7 +55,8 @@ func (n *Networks) EnsureDefault(ctx context.Context, t policy.Tenant) (string, 
 		return "", FromDocker("inspect network "+name, err)
 	}
 	_, err := n.cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{
-		Driver: "bridge",
+		Driver:  "bridge",
+		Options: isolation.BridgeOptions(name), // the host firewall matches it by prefix
 		Labels: map[string]string{
 			policy.LabelOwner: t.UserID, policy.LabelUsername: t.Username, policy.LabelName: policy.DefaultNetwork,
 		},

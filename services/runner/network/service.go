@@ -18,7 +18,9 @@ import (
 	"github.com/dockeronline/platform/pkg/names"
 	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
+	"github.com/dockeronline/platform/services/runner/quota"
 )
 
 // Service manages the caller's networks.
@@ -28,10 +30,17 @@ type Service interface {
 	Remove(ctx context.Context, ref msg.NetworkRef) (msg.Empty, error)
 }
 
-type service struct{ docker *client.Client }
+type service struct {
+	docker *client.Client
+	gate   *quota.Gate
+}
 
-// New returns the network service.
-func New(docker *client.Client) Service { return &service{docker: docker} }
+// New returns the network service; creates are admitted by gate (the
+// user's network quota: each bridge takes one of Docker's address pools,
+// which all users share).
+func New(docker *client.Client, gate *quota.Gate) Service {
+	return &service{docker: docker, gate: gate}
+}
 
 func (s *service) List(ctx context.Context, req msg.NetworkListRequest) (msg.NetworkList, error) {
 	c, err := access.Caller(ctx)
@@ -69,8 +78,14 @@ func (s *service) Create(ctx context.Context, req msg.NetworkCreate) (msg.Networ
 	if _, err := s.docker.NetworkInspect(ctx, dn, client.NetworkInspectOptions{}); err == nil {
 		return msg.Network{}, apierr.Conflict("a network named %q already exists", req.Name)
 	}
+	done, err := s.gate.Admit(ctx, t.UserID, msg.Quota{Networks: 1})
+	if err != nil {
+		return msg.Network{}, err
+	}
+	defer done()
 	res, err := s.docker.NetworkCreate(ctx, dn, client.NetworkCreateOptions{
 		Driver:   "bridge",
+		Options:  isolation.BridgeOptions(dn), // the host firewall matches it by prefix
 		Internal: req.Internal,
 		Labels:   map[string]string{policy.LabelOwner: t.UserID, policy.LabelUsername: t.Username, policy.LabelName: req.Name},
 	})

@@ -68,6 +68,8 @@ func fits(limit, used, need msg.Quota) error {
 		return over("CPU", fmt.Sprintf("%.2f", used.CPUs), fmt.Sprintf("%.2f", need.CPUs), fmt.Sprintf("%.2f", limit.CPUs))
 	case need.Volumes > 0 && used.Volumes+need.Volumes > limit.Volumes:
 		return over("volume", used.Volumes, need.Volumes, limit.Volumes)
+	case need.Networks > 0 && used.Networks+need.Networks > limit.Networks:
+		return over("network", used.Networks, need.Networks, limit.Networks)
 	}
 	return nil
 }

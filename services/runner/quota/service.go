@@ -88,5 +88,5 @@ func (s *service) Set(ctx context.Context, req msg.QuotaSetRequest) (msg.Usage, 
 
 func neg(r msg.QuotaSetRequest) bool {
 	return r.Containers != nil && *r.Containers < 0 || r.MemoryMB != nil && *r.MemoryMB < 0 ||
-		r.CPUs != nil && *r.CPUs < 0 || r.Volumes != nil && *r.Volumes < 0
+		r.CPUs != nil && *r.CPUs < 0 || r.Volumes != nil && *r.Volumes < 0 || r.Networks != nil && *r.Networks < 0
 }

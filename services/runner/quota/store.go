@@ -1,4 +1,5 @@
-// Package quota keeps per-user quotas (containers, memory, CPUs, volumes)
+// Package quota keeps per-user quotas (containers, memory, CPUs, volumes,
+// networks)
 // and admits creates against them. Usage is counted from Docker, the truth,
 // under a per-user Postgres advisory lock held until the create is done, so
 // two concurrent creates — on one runner or several — cannot both slip past
@@ -50,10 +51,10 @@ func (s *Store) Get(ctx context.Context, userID string) (msg.Quota, error) {
 }
 
 func (s *Store) get(ctx context.Context, q querier, userID string) (msg.Quota, error) {
-	var c, v sql.NullInt32
+	var c, v, n sql.NullInt32
 	var m sql.NullInt64
 	var cpu sql.NullFloat64
-	err := q.QueryRowContext(ctx, `SELECT max_containers, max_memory_mb, max_cpus, max_volumes FROM runner.quotas WHERE user_id = $1`, userID).Scan(&c, &m, &cpu, &v)
+	err := q.QueryRowContext(ctx, `SELECT max_containers, max_memory_mb, max_cpus, max_volumes, max_networks FROM runner.quotas WHERE user_id = $1`, userID).Scan(&c, &m, &cpu, &v, &n)
 	out := s.defaults
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, nil
@@ -73,6 +74,9 @@ func (s *Store) get(ctx context.Context, q querier, userID string) (msg.Quota, e
 	if v.Valid {
 		out.Volumes = int(v.Int32)
 	}
+	if n.Valid {
+		out.Networks = int(n.Int32)
+	}
 	r, err := s.runtime(ctx, q, userID)
 	if r != "" {
 		out.Runtime = r
@@ -87,14 +91,15 @@ func (s *Store) Set(ctx context.Context, r msg.QuotaSetRequest) error {
 		return err
 	}
 	_, err := s.db.ExecContext(ctx, `
-INSERT INTO runner.quotas (user_id, max_containers, max_memory_mb, max_cpus, max_volumes)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO runner.quotas (user_id, max_containers, max_memory_mb, max_cpus, max_volumes, max_networks)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (user_id) DO UPDATE SET
     max_containers = COALESCE($2, runner.quotas.max_containers),
     max_memory_mb  = COALESCE($3, runner.quotas.max_memory_mb),
     max_cpus       = COALESCE($4, runner.quotas.max_cpus),
     max_volumes    = COALESCE($5, runner.quotas.max_volumes),
-    updated_at     = now()`, r.UserID, r.Containers, r.MemoryMB, r.CPUs, r.Volumes)
+    max_networks   = COALESCE($6, runner.quotas.max_networks),
+    updated_at     = now()`, r.UserID, r.Containers, r.MemoryMB, r.CPUs, r.Volumes, r.Networks)
 	if err == nil && r.Runtime != nil {
 		err = s.setRuntime(ctx, r.UserID, *r.Runtime)
 	}

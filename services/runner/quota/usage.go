@@ -31,5 +31,16 @@ func Used(ctx context.Context, cli *client.Client, owner string) (msg.Quota, err
 		return msg.Quota{}, err
 	}
 	u.Volumes = len(vs)
+	ns, err := engine.ListNetworks(ctx, cli, owner)
+	if err != nil {
+		return msg.Quota{}, err
+	}
+	for _, n := range ns {
+		// The default network is made for the user on first use, at most
+		// one each, so it does not count against what they may make.
+		if n.Labels[policy.LabelName] != policy.DefaultNetwork {
+			u.Networks++
+		}
+	}
 	return u, nil
 }

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
@@ -16,6 +17,7 @@ import (
 	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/image"
+	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -284,6 +286,13 @@ func (g *guard) NetworkCreate(ctx context.Context, name string, o client.Network
 		}
 	}
 	o.Labels = g.platformLabels(o.Labels, short)
+	if o.Options[isolation.BridgeNameOption] == "" { // an admin may name their own bridge
+		o.Options = maps.Clone(o.Options)
+		if o.Options == nil {
+			o.Options = map[string]string{}
+		}
+		o.Options[isolation.BridgeNameOption] = isolation.BridgeName(name) // the host firewall matches it by prefix
+	}
 	return g.APIClient.NetworkCreate(ctx, name, o)
 }
 

@@ -400,5 +400,10 @@ func (s *service) need(ctx context.Context, p *types.Project, before stackObject
 	}
 	sort.Strings(newVolumes)
 	q.Volumes = len(newVolumes)
+	nets, err := s.newNetworks(ctx, p)
+	if err != nil {
+		return q, nil, err
+	}
+	q.Networks = nets
 	return q, newVolumes, nil
 }
