@@ -98,6 +98,26 @@ env -i "${kenv[@]}" "$BIN/kratos" migrate sql -e --yes -c "$kratos_cfg" >"$VAR/l
 start kratos env -i "${kenv[@]}" "$BIN/kratos" serve -c "$kratos_cfg" "${kflags[@]}"
 wait_http kratos "$KRATOS_ADMIN_URL/admin/health/ready"
 
+# --- The first admin: unless one is named (BOOTSTRAP_ADMIN_ID or a
+# verified BOOTSTRAP_ADMIN e-mail), an identity made once through Kratos'
+# admin API with its address verified, named to auth by identity id — never
+# by a username, which anyone could register first. Its sign-in is kept in
+# var/secrets.env.
+if [[ -z ${BOOTSTRAP_ADMIN_ID:-} && -z ${BOOTSTRAP_ADMIN:-} ]]; then
+	if [[ -z ${ADMIN_IDENTITY_ID:-} ]]; then
+		ADMIN_EMAIL=admin@dockeronline.test
+		ADMIN_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+		body=$(printf '{"schema_id":"default","traits":{"email":"%s","username":"siteadmin"},"credentials":{"password":{"config":{"password":"%s"}}},"verifiable_addresses":[{"value":"%s","via":"email","verified":true,"status":"completed"}]}' \
+			"$ADMIN_EMAIL" "$ADMIN_PASSWORD" "$ADMIN_EMAIL")
+		created=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "$body" "$KRATOS_ADMIN_URL/admin/identities") ||
+			{ echo "run: could not create the first admin in Kratos" >&2; exit 1; }
+		ADMIN_IDENTITY_ID=$(grep -o '"id":"[^"]*"' <<<"$created" | head -n1 | cut -d'"' -f4)
+		(umask 077 && printf 'ADMIN_EMAIL=%s\nADMIN_PASSWORD=%s\nADMIN_IDENTITY_ID=%s\n' \
+			"$ADMIN_EMAIL" "$ADMIN_PASSWORD" "$ADMIN_IDENTITY_ID" >>"$VAR/secrets.env")
+	fi
+	export BOOTSTRAP_ADMIN_ID=$ADMIN_IDENTITY_ID
+fi
+
 # --- the platform's services
 for svc in "${SERVICES[@]}"; do
 	mapfile -t senv < <(service_env "$svc")
@@ -109,4 +129,5 @@ for svc in "${SERVICES[@]}"; do
 done
 
 echo "Docker Online is up: $GATEWAY_URL"
+[[ -z ${ADMIN_EMAIL:-} ]] || echo "Admin: $ADMIN_EMAIL (username siteadmin), password in var/secrets.env (ADMIN_PASSWORD)"
 echo "Logs: $VAR/log/<name>.log   Stop: make stop"

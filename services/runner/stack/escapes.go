@@ -150,9 +150,11 @@ func resourceEscapes() []EscapeCase {
 		svc("anonymous volume over /sys", "    volumes: [\"/sys/fs/cgroup\"]\n", policy.RuleVolumeTarget),
 		svc("tmpfs over /proc", "    tmpfs: [\"/proc/sys\"]\n", policy.RuleVolumeTarget),
 		svc("300 environment entries", "    environment:\n"+lines(300, "      - V%d=x\n"), policy.RuleSize),
-		svc("one 100 KB environment value", "    environment:\n      BIG: "+strings.Repeat("x", 100<<10)+"\n", policy.RuleSize),
+		// Each string stays under the compose reader's 64 KB (compose-size):
+		// the policy's totals are what refuse these.
+		svc("two 40 KB environment values", "    environment:\n      BIG1: "+strings.Repeat("x", 40<<10)+"\n      BIG2: "+strings.Repeat("x", 40<<10)+"\n", policy.RuleSize),
 		svc("200 labels", "    labels:\n"+lines(200, "      l%d: x\n"), policy.RuleSize),
-		svc("one 200 KB command argument", "    command: [\"echo\", \""+strings.Repeat("x", 200<<10)+"\"]\n", policy.RuleSize),
+		svc("three 50 KB command arguments", "    command: [\"echo\", \""+strings.Repeat("x", 50<<10)+"\", \""+strings.Repeat("x", 50<<10)+"\", \""+strings.Repeat("x", 50<<10)+"\"]\n", policy.RuleSize),
 		svc("20 networks", "    networks: ["+lines(20, "n%d, ")+"n20]\nnetworks:\n"+lines(21, "  n%d: {}\n"), policy.RuleSize),
 		svc("100 network aliases", "    networks:\n      default:\n        aliases: ["+lines(100, "a%d, ")+"a100]\n", policy.RuleSize),
 		svc("200 volume labels", "    volumes: [\"v:/v\"]\nvolumes:\n  v:\n    labels:\n"+lines(200, "      l%d: x\n"), policy.RuleSize),
