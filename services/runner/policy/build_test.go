@@ -42,7 +42,7 @@ func TestDockerfileEscapes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := policy.CheckDockerfile(builder, []byte(c.dockerfile), nil)
+			_, err := policy.CheckDockerfileWith(builder, []byte(c.dockerfile), policy.DockerfileInput{Base: bases})
 			if ae := apierr.From(err); ae == nil || ae.Rule != c.rule {
 				t.Fatalf("got %v, want rule %s", err, c.rule)
 			}
@@ -54,7 +54,7 @@ func TestDockerfileImages(t *testing.T) {
 	df := "ARG BASE=busybox:1\nFROM ${BASE} AS build\nRUN --mount=type=cache,target=/c true\nCOPY . /src\n" +
 		"FROM scratch\nCOPY --from=build /src /src\nCOPY --from=alice/tools:2 /bin/tool /bin/tool\n" +
 		"RUN --mount=type=bind,from=bob/secret:1,target=/s true\n"
-	refs, err := policy.CheckDockerfile(builder, []byte(df), map[string]string{"BASE": "alpine:3"})
+	refs, err := policy.CheckDockerfileWith(builder, []byte(df), policy.DockerfileInput{Args: map[string]string{"BASE": "alpine:3"}, Base: bases})
 	if err != nil {
 		t.Fatal(err)
 	}
