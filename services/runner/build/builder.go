@@ -77,17 +77,15 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 	if arch == nil {
 		arch = NewArchive()
 	}
-	extra := map[string][]byte{}
 	df := []byte(spec.Inline)
-	if spec.Inline != "" {
-		extra[dfPath] = df
-	} else {
+	if spec.Inline == "" {
 		var ok bool
 		if df, ok = arch.File(dfPath); !ok {
-			return nil, apierr.Invalid("the context has no Dockerfile at %q", dfPath)
+			return nil, apierr.Invalid("the context has no Dockerfile at %q (a regular file, not a link)", dfPath)
 		}
 	}
-	refs, err := policy.CheckDockerfile(c, df, spec.Args)
+	refs, err := policy.CheckDockerfileWith(c, df, policy.DockerfileInput{Args: spec.Args,
+		Base: func(ref string) (policy.BaseImage, error) { return b.base(ctx, c, ref) }})
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +112,9 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		args[k] = &v
 	}
 	o := client.ImageBuildOptions{
-		Tags:        []string{spec.Tag},
-		Dockerfile:  dfPath,
+		Tags: []string{spec.Tag},
+		// Set with the context below: the judged bytes, under a name
+		// the platform chose.
 		BuildArgs:   args,
 		Target:      spec.Target,
 		NoCache:     spec.NoCache,
@@ -128,10 +127,14 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 	if err := b.policy.AdmitBuild(c, &o, spec.Entitlements); err != nil {
 		return nil, err
 	}
-	tarball, err := arch.Tar(extra)
+	tarball, name, err := arch.Context(df)
 	if err != nil {
+		if ae := apierr.From(err); ae.Code != apierr.CodeInternal {
+			return nil, ae
+		}
 		return nil, apierr.New(apierr.CodeInternal, "could not prepare the build context: %v", err)
 	}
+	o.Dockerfile = name
 	return &Prepared{tar: tarball, opts: o, Tag: spec.Tag}, nil
 }
 

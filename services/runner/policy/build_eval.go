@@ -28,11 +28,12 @@ type BaseImage struct {
 type DockerfileInput struct {
 	// Args are the request's build args.
 	Args map[string]string
-	// Base resolves an image a FROM names, after expansion. Without it the
-	// bases are unknown: their environment may set any variable the
-	// Dockerfile does not, so a word that needs one is refused. When it is
-	// set and returns false, the build is refused.
-	Base func(ref string) (BaseImage, bool)
+	// Base resolves an image a FROM names, after expansion; its error
+	// refuses the build as it is. Without it the bases are unknown: their
+	// environment may set any variable the Dockerfile does not, so a word
+	// that needs one is refused, and their ONBUILD triggers are not seen
+	// (the builder always sets it).
+	Base func(ref string) (BaseImage, error)
 }
 
 // value is a word as the builder will see it. known is false when it
@@ -78,7 +79,7 @@ type dockerfileCheck struct {
 	lex    *shell.Lex
 	args   map[string]string // the request's build args
 	meta   map[string]*value // meta ARGs (before the first FROM)
-	base   func(string) (BaseImage, bool)
+	base   func(string) (BaseImage, error)
 	stages []*stage // finished stages, in order
 	images []string
 	seen   map[string]bool
@@ -292,9 +293,9 @@ func (d *dockerfileCheck) stage(st *instructions.Stage) error {
 		case d.base == nil:
 			s.open, s.workdir = true, value{}
 		default:
-			img, ok := d.base(base)
-			if !ok {
-				return rule(apierr.CodeInvalid, RuleDockerfile, "FROM %s: the image could not be inspected", base)
+			img, err := d.base(base)
+			if err != nil {
+				return err
 			}
 			for _, kv := range img.Env {
 				k, v, _ := strings.Cut(kv, "=")

@@ -12,7 +12,7 @@ import (
 const bait = "http://127.0.0.1:4434/admin/identities"
 
 // bases stands in for the engine's image store: what each base image sets.
-func bases(ref string) (policy.BaseImage, bool) {
+func bases(ref string) (policy.BaseImage, error) {
 	img, ok := map[string]policy.BaseImage{
 		"busybox":          {Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
 		"alpine:3":         {Env: []string{"PATH=/usr/bin:/bin"}},
@@ -24,7 +24,10 @@ func bases(ref string) (policy.BaseImage, bool) {
 		"alice/onbuildwd":  {OnBuild: []string{"WORKDIR /proc/self/cwd"}},
 		"alice/onbuildmix": {OnBuild: []string{"ADD " + bait + " /x\nRUN true"}},
 	}[ref]
-	return img, ok
+	if !ok {
+		return img, apierr.NotFound("image %q not found", ref)
+	}
+	return img, nil
 }
 
 // TestDockerfileExactExpansion: the policy judges the words the classic
@@ -79,7 +82,6 @@ func TestDockerfileExactExpansion(t *testing.T) {
 		{"base image's trigger of two lines", "FROM alice/onbuildmix\n", nil, policy.RuleDockerfile},
 		{"ONBUILD fired in a later stage", "FROM busybox AS a\nONBUILD ADD $U /x\nENV U=" + bait + "\nFROM a\n", nil, policy.RuleRemoteSource},
 		{"ONBUILD upper and lower case", fb + "onbuild add " + bait + " /x\n", nil, policy.RuleRemoteSource},
-		{"image that cannot be inspected", "FROM nobody/unknown\n", nil, policy.RuleDockerfile},
 		{"unknown variable", fb + "ADD $NOPE /x\n", nil, ""},
 		{"lexer error", fb + "ADD ${U:?no value} /x\n", nil, policy.RuleDockerfile},
 		{"COPY --from with a variable", "FROM busybox AS a\nFROM busybox\nARG S=a\nCOPY --from=$S /f /g\n", nil, policy.RuleDockerfile},
@@ -148,5 +150,10 @@ func TestDockerfileUnknownBase(t *testing.T) {
 				t.Fatalf("got %v, want rule %q", err, c.rule)
 			}
 		})
+	}
+	// The resolver's refusal is the build's.
+	_, err := policy.CheckDockerfileWith(builder, []byte("FROM nobody/unknown\n"), policy.DockerfileInput{Base: bases})
+	if ae := apierr.From(err); ae == nil || ae.Code != apierr.CodeNotFound {
+		t.Fatalf("unknown base: got %v, want the resolver's not found", err)
 	}
 }
