@@ -36,12 +36,12 @@ type harness struct {
 	image string
 }
 
-func setup(t *testing.T) *harness {
+func setup(t *testing.T, extra ...map[string]string) *harness {
 	t.Helper()
 	cli := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, cli)
 	srv := natstest.Server(t)
-	runnertest.Start(t, srv.ClientURL())
+	runnertest.Start(t, srv.ClientURL(), extra...)
 	nc := natstest.Connect(t, srv)
 	js, err := jetstream.New(nc)
 	if err != nil {

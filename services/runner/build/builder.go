@@ -13,6 +13,8 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -27,12 +29,21 @@ type Builder struct {
 	docker     *client.Client
 	policy     *policy.Engine
 	registries []string
+	networks   *engine.Networks
+	slots      *slots
+	cgroupRoot string
 }
 
-// NewBuilder returns a builder. registries, if set, are the only
+// NewBuilder returns a builder with the default slots (BUILD_CONCURRENCY,
+// BUILD_PER_USER) and cgroup root. registries, if set, are the only
 // registries base images may be pulled from (RUNNER_PULL_REGISTRIES).
 func NewBuilder(docker *client.Client, pol *policy.Engine, registries []string) *Builder {
-	return &Builder{docker: docker, policy: pol, registries: registries}
+	return newBuilder(docker, pol, registries, Options{}.withDefaults())
+}
+
+func newBuilder(docker *client.Client, pol *policy.Engine, registries []string, o Options) *Builder {
+	return &Builder{docker: docker, policy: pol, registries: registries, networks: engine.NewNetworks(docker),
+		slots: newSlots(o.Concurrency, o.PerUser), cgroupRoot: o.CgroupRoot}
 }
 
 // Spec is one build.
@@ -55,9 +66,10 @@ type Spec struct {
 
 // Prepared is a judged build, ready to run.
 type Prepared struct {
-	tar  []byte
-	opts client.ImageBuildOptions
-	Tag  string
+	tar    []byte
+	opts   client.ImageBuildOptions
+	caller identity.Caller
+	Tag    string
 }
 
 // Prepare judges spec and returns it ready to run: the Dockerfile parses,
@@ -123,7 +135,7 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		Remove:      true, ForceRemove: true, // no intermediate containers left behind
 		Version: build.BuilderV1,
 	}
-	b.policy.ApplyBuild(&o)
+	b.policy.ApplyBuild(c, &o)
 	if err := b.policy.AdmitBuild(c, &o, spec.Entitlements); err != nil {
 		return nil, err
 	}
@@ -135,14 +147,36 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		return nil, apierr.New(apierr.CodeInternal, "could not prepare the build context: %v", err)
 	}
 	o.Dockerfile = name
-	return &Prepared{tar: tarball, opts: o, Tag: spec.Tag}, nil
+	return &Prepared{tar: tarball, opts: o, caller: c, Tag: spec.Tag}, nil
 }
 
-// Run runs a prepared build, reporting its output to log, and returns the
-// image id. A failed build is an *apierr.Error naming the failed step and
-// quoting Docker.
+// Run waits for a fair build slot (saying so), then runs a prepared build
+// bounded like a container: on the caller's own network, its RUN steps
+// under a cgroup parent whose pids.max is the container pids limit. It
+// reports the output to log and returns the image id. A failed build is an
+// *apierr.Error naming the failed step and quoting Docker.
 func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, error) {
-	res, err := b.docker.ImageBuild(ctx, bytes.NewReader(p.tar), p.opts)
+	release, err := b.slots.acquire(ctx, p.caller.UserID, func() {
+		log("", []string{fmt.Sprintf("Waiting for a build slot (%d per user, others' builds go first)…", b.slots.perUser)})
+	})
+	if err != nil {
+		return "", apierr.New(apierr.CodeTimeout, "the build of %s waited too long for a build slot: %v", p.Tag, err)
+	}
+	defer release()
+	o := p.opts
+	if o.NetworkMode == names.Docker(p.caller.Username, policy.DefaultNetwork) {
+		if _, err := b.networks.EnsureDefault(ctx, access.Tenant(p.caller)); err != nil {
+			return "", err
+		}
+	}
+	cg, err := newBuildCgroup(b.cgroupRoot, b.policy.Limits.PidsLimit)
+	if err != nil {
+		return "", err
+	}
+	// Best effort: a leftover is an empty cgroup with a pids limit.
+	defer func() { _ = cg.remove() }()
+	o.CgroupParent = cg.Parent()
+	res, err := b.docker.ImageBuild(ctx, bytes.NewReader(p.tar), o)
 	if err != nil {
 		return "", engine.FromDocker("build "+p.Tag, err)
 	}

@@ -46,8 +46,15 @@ type Options struct {
 	MaxContextMB  int
 	MaxUnpackedMB int
 	// Concurrency bounds builds running at once on this runner
-	// (BUILD_CONCURRENCY, 2); more wait their turn, saying so.
+	// (BUILD_CONCURRENCY, 2); more wait their turn, saying so. PerUser
+	// bounds those of one user (BUILD_PER_USER, 1), so one user cannot
+	// hold every slot.
 	Concurrency int
+	PerUser     int
+	// CgroupRoot is where the cgroup hierarchies are mounted
+	// (BUILD_CGROUP_ROOT, /sys/fs/cgroup): the runner makes each build's
+	// pids-limited cgroup parent there (cgroupfs driver).
+	CgroupRoot string
 	// Timeout bounds one build (BUILD_TIMEOUT, 30m).
 	Timeout time.Duration
 	// Registries, if set, are the only registries base images may be
@@ -61,6 +68,8 @@ func LoadOptions(e *config.Env) Options {
 		MaxContextMB:  e.Int("BUILD_MAX_CONTEXT_MB", 50),
 		MaxUnpackedMB: e.Int("BUILD_MAX_UNPACKED_MB", 200),
 		Concurrency:   e.Int("BUILD_CONCURRENCY", 2),
+		PerUser:       e.Int("BUILD_PER_USER", 1),
+		CgroupRoot:    e.String("BUILD_CGROUP_ROOT", "/sys/fs/cgroup"),
 		Timeout:       e.Duration("BUILD_TIMEOUT", 30*time.Minute),
 		Registries:    splitList(e.String("RUNNER_PULL_REGISTRIES", "")),
 	}
@@ -75,6 +84,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 2
+	}
+	if o.PerUser <= 0 {
+		o.PerUser = 1
+	}
+	if o.CgroupRoot == "" {
+		o.CgroupRoot = "/sys/fs/cgroup"
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Minute
@@ -110,7 +125,6 @@ type service struct {
 	containers Containers
 	log        *slog.Logger
 	opts       Options
-	slots      chan struct{}
 
 	// tracker outlives each command (a build goes on after the reply);
 	// cancelling it at shutdown fails the running builds' jobs.
@@ -122,8 +136,8 @@ type service struct {
 // be nil (then a build with run is refused).
 func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, containers Containers, log *slog.Logger, opts Options) (Service, func()) {
 	opts = opts.withDefaults()
-	s := &service{docker: docker, js: js, policy: pol, builder: NewBuilder(docker, pol, opts.Registries), containers: containers,
-		log: log, opts: opts, slots: make(chan struct{}, opts.Concurrency), tracker: jobs.NewTracker()}
+	s := &service{docker: docker, js: js, policy: pol, builder: newBuilder(docker, pol, opts.Registries, opts), containers: containers,
+		log: log, opts: opts, tracker: jobs.NewTracker()}
 	return s, s.stop
 }
 
@@ -205,8 +219,8 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 	return msg.JobStarted{Job: job.Info()}, nil
 }
 
-// run waits for a build slot, builds, runs the result if asked, and ends
-// the job exactly once.
+// run builds (the builder waits for a fair slot), runs the result if
+// asked, and ends the job exactly once.
 func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *Prepared, run *msg.ContainerSpec) {
 	fail := func(e *apierr.Error) {
 		if err := job.Fail(e); err != nil {
@@ -218,19 +232,7 @@ func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *
 			s.log.WarnContext(ctx, "build progress lost", "job", job.ID(), "err", err)
 		}
 	}
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		progress("", []string{"Waiting for a free build slot…"})
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			fail(s.stopped(ctx, p.Tag))
-			return
-		}
-	}
 	id, err := s.builder.Run(ctx, p, progress)
-	<-s.slots
 	if err != nil {
 		if s.tracker.Context().Err() != nil {
 			err = s.stopped(ctx, p.Tag)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/pkg/names"
 )
 
 // Build rules. A build runs on the Docker host, so the options that reach
@@ -26,13 +27,15 @@ const (
 	RuleEntitlement = "no-build-entitlements"
 )
 
-// BuildNetworks are the networks RUN steps may use.
+// buildNetworks are the networks a build may ask for (compose's build
+// network too): ApplyBuild turns "" and "default" into the caller's own.
 var buildNetworks = map[string]bool{"": true, "default": true, "none": true}
 
 // AdmitBuild judges the options of an engine build for caller c: the
-// network its RUN steps join, security options, cgroup, remote contexts
-// and extra entitlements. It also bounds the build's resources (ApplyBuild
-// must have run).
+// network its RUN steps join (the caller's own default network, as their
+// containers, or none: never the engine's bridge, never the host's),
+// security options, cgroup, remote contexts and extra entitlements. It
+// also bounds the build's resources (ApplyBuild must have run).
 func (e *Engine) AdmitBuild(c identity.Caller, o *client.ImageBuildOptions, entitlements []string) error {
 	if o.Memory > e.Limits.MaxMemoryMB<<20 {
 		return rule(apierr.CodeInvalid, RuleMemory, "build memory %d MB is above the maximum of %d MB", o.Memory>>20, e.Limits.MaxMemoryMB)
@@ -50,13 +53,12 @@ func (e *Engine) AdmitBuild(c identity.Caller, o *client.ImageBuildOptions, enti
 	if c.IsAdmin() {
 		return nil
 	}
-	n := strings.ToLower(o.NetworkMode)
-	switch {
-	case buildNetworks[n]:
-	case n == "host":
-		return rule(apierr.CodePolicy, RuleHostNS, "build network %q is not allowed: build steps get the engine's build network or none", o.NetworkMode)
+	switch n := o.NetworkMode; {
+	case n == "none", n == names.Docker(c.Username, DefaultNetwork):
+	case strings.EqualFold(n, "host"):
+		return rule(apierr.CodePolicy, RuleHostNS, "build network %q is not allowed: build steps run on your own network (default) or none", n)
 	default:
-		return rule(apierr.CodePolicy, RuleNetwork, "build network %q is not allowed: use default or none", o.NetworkMode)
+		return rule(apierr.CodePolicy, RuleNetwork, "build network %q is not allowed: use default (your own network) or none", n)
 	}
 	switch {
 	case len(o.SecurityOpt) > 0:
@@ -64,21 +66,28 @@ func (e *Engine) AdmitBuild(c identity.Caller, o *client.ImageBuildOptions, enti
 	case o.CgroupParent != "":
 		return rule(apierr.CodePolicy, RuleCgroup, "build cgroup overrides are not allowed")
 	case o.RemoteContext != "":
-		return rule(apierr.CodePolicy, RuleRemoteSource, "remote build contexts are not allowed: upload the context")
+		return rule(apierr.CodePolicy, RuleRemoteSource, "remote build contexts are not allowed: upload the context, and fetch what you need in a RUN step")
 	case o.Isolation != "" && o.Isolation != "default":
 		return rule(apierr.CodePolicy, RuleRuntime, "build isolation %q is not allowed", o.Isolation)
 	}
 	return nil
 }
 
-// ApplyBuild bounds the resources of the build's RUN steps: the largest
-// memory and CPU a container may have, no swap beyond it.
-func (e *Engine) ApplyBuild(o *client.ImageBuildOptions) {
+// ApplyBuild bounds the resources of the build's RUN steps for caller c:
+// the largest memory and CPU a container may have, no swap beyond it, and
+// the caller's own default network when none or "default" is asked for
+// (the runner makes sure it exists, as for containers). The pids limit
+// comes from the cgroup parent the builder sets after admission.
+func (e *Engine) ApplyBuild(c identity.Caller, o *client.ImageBuildOptions) {
 	o.Memory = e.Limits.MaxMemoryMB << 20
 	o.MemorySwap = o.Memory
 	const period = 100000
 	o.CPUPeriod = period
 	o.CPUQuota = int64(e.Limits.MaxCPUs * period)
+	switch strings.ToLower(o.NetworkMode) {
+	case "", DefaultNetwork:
+		o.NetworkMode = names.Docker(c.Username, DefaultNetwork)
+	}
 }
 
 // DockerfileRefs is what a Dockerfile reads besides its context: the images

@@ -80,8 +80,13 @@ func TestBuildOptions(t *testing.T) {
 		rule         string
 	}{
 		{"default network", client.ImageBuildOptions{}, nil, ""},
+		{"named default", client.ImageBuildOptions{NetworkMode: "default"}, nil, ""},
+		{"own default by its Docker name", client.ImageBuildOptions{NetworkMode: "alice--default"}, nil, ""},
 		{"no network", client.ImageBuildOptions{NetworkMode: "none"}, nil, ""},
 		{"host network", client.ImageBuildOptions{NetworkMode: "host"}, nil, policy.RuleHostNS},
+		{"host network in capitals", client.ImageBuildOptions{NetworkMode: "HOST"}, nil, policy.RuleHostNS},
+		{"the engine's bridge", client.ImageBuildOptions{NetworkMode: "bridge"}, nil, policy.RuleNetwork},
+		{"another user's network", client.ImageBuildOptions{NetworkMode: "bob--default"}, nil, policy.RuleNetwork},
 		{"another container's network", client.ImageBuildOptions{NetworkMode: "container:bob--web"}, nil, policy.RuleNetwork},
 		{"security options", client.ImageBuildOptions{SecurityOpt: []string{"seccomp=unconfined"}}, nil, policy.RuleSecurityOpt},
 		{"cgroup parent", client.ImageBuildOptions{CgroupParent: "/"}, nil, policy.RuleCgroup},
@@ -92,9 +97,12 @@ func TestBuildOptions(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.opts
-			e.ApplyBuild(&o)
+			e.ApplyBuild(builder, &o)
 			if o.Memory != 2048<<20 || o.MemorySwap != o.Memory || o.CPUQuota != 200000 {
 				t.Errorf("build limits %d/%d/%d", o.Memory, o.MemorySwap, o.CPUQuota)
+			}
+			if c.opts.NetworkMode == "" && o.NetworkMode != "alice--default" {
+				t.Errorf("build network %q, want the caller's own", o.NetworkMode)
 			}
 			err := e.AdmitBuild(builder, &o, c.entitlements)
 			got := ""

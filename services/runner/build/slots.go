@@ -1,0 +1,100 @@
+package build
+
+import (
+	"context"
+	"sync"
+)
+
+// slots shares the runner's build slots fairly: at most total builds run
+// at once, at most perUser of them for one user, and waiting builds start
+// in the order they arrived among those whose user is under the cap. One
+// user queueing many builds therefore holds perUser slots, never all.
+type slots struct {
+	mu      sync.Mutex
+	free    int
+	perUser int
+	running map[string]int
+	queue   []*slotWaiter
+}
+
+type slotWaiter struct {
+	user    string
+	granted chan struct{}
+}
+
+func newSlots(total, perUser int) *slots {
+	return &slots{free: total, perUser: perUser, running: map[string]int{}}
+}
+
+// acquire waits for a slot for user. wait is called once, before waiting,
+// if no slot is free at once (to say so). The returned release must be
+// called when the build ends.
+func (s *slots) acquire(ctx context.Context, user string, wait func()) (release func(), err error) {
+	w := &slotWaiter{user: user, granted: make(chan struct{})}
+	s.mu.Lock()
+	s.queue = append(s.queue, w)
+	s.dispatch()
+	s.mu.Unlock()
+	release = func() { s.release(user) }
+	select {
+	case <-w.granted:
+		return release, nil
+	default:
+	}
+	if wait != nil {
+		wait()
+	}
+	select {
+	case <-w.granted:
+		return release, nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		select {
+		case <-w.granted: // granted meanwhile: give it back
+			s.releaseLocked(user)
+		default:
+			s.remove(w)
+		}
+		return nil, context.Cause(ctx)
+	}
+}
+
+func (s *slots) release(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(user)
+}
+
+func (s *slots) releaseLocked(user string) {
+	s.free++
+	if s.running[user]--; s.running[user] <= 0 {
+		delete(s.running, user)
+	}
+	s.dispatch()
+}
+
+// dispatch grants free slots to the first waiters whose user is under the
+// per-user cap.
+func (s *slots) dispatch() {
+	for i := 0; i < len(s.queue) && s.free > 0; {
+		w := s.queue[i]
+		if s.running[w.user] >= s.perUser {
+			i++
+			continue
+		}
+		s.free--
+		s.running[w.user]++
+		close(w.granted)
+		s.queue = append(s.queue[:i], s.queue[i+1:]...)
+	}
+}
+
+func (s *slots) remove(w *slotWaiter) {
+	for i, q := range s.queue {
+		if q == w {
+			s.queue = append(s.queue[:i], s.queue[i+1:]...)
+			return
+		}
+	}
+}
