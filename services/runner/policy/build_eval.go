@@ -83,6 +83,8 @@ type dockerfileCheck struct {
 	stages []*stage // finished stages, in order
 	images []string
 	seen   map[string]bool
+	// expanded counts the bytes of expanded words, against maxExpandedTotal.
+	expanded int
 }
 
 // CheckDockerfileWith parses a Dockerfile as the engine will and refuses
@@ -209,6 +211,14 @@ func (l *lookup) Get(k string) (string, bool) {
 
 func (l *lookup) Keys() []string { return nil }
 
+// maxExpanded bounds a word once expanded (ENV A=$A$A doubles at each
+// line, and the runner's memory must not); maxExpandedTotal bounds all of
+// a Dockerfile's words together (many lines reading a long value).
+const (
+	maxExpanded      = 64 << 10
+	maxExpandedTotal = 8 << 20
+)
+
 // expand runs the builder's lexer on w. A word the lexer refuses is
 // refused; a word that needs an unknown variable comes back not known.
 func (d *dockerfileCheck) expand(get func(string) (value, bool), w string) (value, error) {
@@ -216,6 +226,9 @@ func (d *dockerfileCheck) expand(get func(string) (value, bool), w string) (valu
 	out, _, err := d.lex.ProcessWord(w, l)
 	if err != nil {
 		return value{}, rule(apierr.CodeInvalid, RuleDockerfile, "%q cannot be expanded: %v", w, err)
+	}
+	if d.expanded += len(out); len(out) > maxExpanded || d.expanded > maxExpandedTotal {
+		return value{}, rule(apierr.CodeInvalid, RuleDockerfile, "%.40q… expands to more than the platform reads (%d KB a word, %d MB in all)", w, maxExpanded>>10, maxExpandedTotal>>20)
 	}
 	return value{out, len(l.unknown) == 0}, nil
 }
