@@ -32,6 +32,7 @@ type Builder struct {
 	networks   *engine.Networks
 	slots      *slots
 	cgroupRoot string
+	quotas     Quotas
 }
 
 // NewBuilder returns a builder with the default slots (BUILD_CONCURRENCY,
@@ -43,7 +44,7 @@ func NewBuilder(docker *client.Client, pol *policy.Engine, registries []string) 
 
 func newBuilder(docker *client.Client, pol *policy.Engine, registries []string, o Options) *Builder {
 	return &Builder{docker: docker, policy: pol, registries: registries, networks: engine.NewNetworks(docker),
-		slots: newSlots(o.Concurrency, o.PerUser), cgroupRoot: o.CgroupRoot}
+		slots: newSlots(o.Concurrency, o.PerUser), cgroupRoot: o.CgroupRoot, quotas: o.Quotas}
 }
 
 // Spec is one build.
@@ -164,6 +165,9 @@ func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, er
 	}
 	defer release()
 	o := p.opts
+	if err := b.bound(ctx, p.caller.UserID, &o); err != nil {
+		return "", err
+	}
 	if o.NetworkMode == names.Docker(p.caller.Username, policy.DefaultNetwork) {
 		if _, err := b.networks.EnsureDefault(ctx, access.Tenant(p.caller)); err != nil {
 			return "", err

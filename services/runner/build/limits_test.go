@@ -65,14 +65,14 @@ func TestBuildForkBombIsBounded(t *testing.T) {
 }
 
 // TestBuildRunsOnTheUsersNetwork: RUN steps join the user's own default
-// network (made if needed), never the engine's bridge, with the memory
-// limit of a container.
+// network (made if needed), never the engine's bridge, with the memory and
+// CPU of the user's quota where it is below a container's maximum.
 func TestBuildRunsOnTheUsersNetwork(t *testing.T) {
-	h := setup(t)
+	h := setup(t, map[string]string{"RUNNER_QUOTA_MEMORY_MB": "512", "RUNNER_QUOTA_CPUS": "1"})
 	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 	removeImage(t, h, alice.Username+"/where:latest")
 	started, err := start(t, h, alice, msg.BuildRequest{Name: "where", NoCache: true,
-		Dockerfile: "FROM " + h.image + "\nRUN ip -4 -o addr show eth0; echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)\n"})
+		Dockerfile: "FROM " + h.image + "\nRUN ip -4 -o addr show eth0; echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)\n"})
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -99,8 +99,8 @@ func TestBuildRunsOnTheUsersNetwork(t *testing.T) {
 	if !in {
 		t.Errorf("RUN step at %s, not on %s--default (%+v)", ip, alice.Username, nw.Network.IPAM.Config)
 	}
-	if want := fmt.Sprintf("mem=%d", 2048<<20); !strings.Contains(log, want) {
-		t.Errorf("RUN step memory limit: want %s in\n%s", want, log)
+	if want := fmt.Sprintf("mem=%d cpu=100000", 512<<20); !strings.Contains(log, want) {
+		t.Errorf("RUN step limits: want %s in\n%s", want, log)
 	}
 }
 

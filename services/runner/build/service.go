@@ -60,6 +60,9 @@ type Options struct {
 	// Registries, if set, are the only registries base images may be
 	// pulled from (RUNNER_PULL_REGISTRIES, as for pulls; default: any).
 	Registries []string
+	// Quotas, if set, narrow a build's memory and CPU to the user's quota
+	// (the app sets the quota gate).
+	Quotas Quotas
 }
 
 // LoadOptions reads the options from the environment.
