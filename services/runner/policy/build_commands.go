@@ -121,6 +121,9 @@ func (d *dockerfileCheck) workdir(s *stage, c *instructions.WorkdirCommand) erro
 	if p == "" {
 		return rule(apierr.CodeInvalid, RuleDockerfile, "WORKDIR %q is empty once expanded", c.Path)
 	}
+	if !path.IsAbs(p) && !s.workdir.known && d.baseErr != nil {
+		return d.baseErr
+	}
 	if !path.IsAbs(p) && !s.workdir.known {
 		return rule(apierr.CodeInvalid, RuleDockerfile, "WORKDIR %s is relative to the base image's working directory, which is not known here; use an absolute path", p)
 	}

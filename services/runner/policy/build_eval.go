@@ -85,6 +85,10 @@ type dockerfileCheck struct {
 	seen   map[string]bool
 	// expanded counts the bytes of expanded words, against maxExpandedTotal.
 	expanded int
+	// baseErr is the first base image that could not be resolved: the
+	// Dockerfile is judged on as if that image's config were unknown, so
+	// a rule it breaks is named, and baseErr refuses it otherwise.
+	baseErr error
 }
 
 // CheckDockerfileWith parses a Dockerfile as the engine will and refuses
@@ -132,7 +136,7 @@ func CheckDockerfileWith(c identity.Caller, dockerfile []byte, in DockerfileInpu
 		refs.Stages = append(refs.Stages, stages[i].Name)
 	}
 	refs.Images = d.images
-	return refs, nil
+	return refs, d.baseErr
 }
 
 // noHeredocs refuses heredocs: the classic builder of Docker 20.10 does
@@ -239,6 +243,9 @@ func (d *dockerfileCheck) exact(get func(string) (value, bool), what, w string) 
 	if err != nil {
 		return "", err
 	}
+	if !v.known && d.baseErr != nil {
+		return "", d.baseErr
+	}
 	if !v.known {
 		return "", rule(apierr.CodeInvalid, RuleDockerfile, "%s %q uses a variable the base image may set, so its value is not known here; set it with ARG or ENV in the Dockerfile", what, w)
 	}
@@ -308,7 +315,11 @@ func (d *dockerfileCheck) stage(st *instructions.Stage) error {
 		default:
 			img, err := d.base(base)
 			if err != nil {
-				return err
+				if d.baseErr == nil {
+					d.baseErr = err
+				}
+				s.open, s.workdir = true, value{}
+				break
 			}
 			for _, kv := range img.Env {
 				k, v, _ := strings.Cut(kv, "=")

@@ -160,9 +160,23 @@ func TestDockerfileUnknownBase(t *testing.T) {
 			}
 		})
 	}
-	// The resolver's refusal is the build's.
-	_, err := policy.CheckDockerfileWith(builder, []byte("FROM nobody/unknown\n"), policy.DockerfileInput{Base: bases})
-	if ae := apierr.From(err); ae == nil || ae.Code != apierr.CodeNotFound {
-		t.Fatalf("unknown base: got %v, want the resolver's not found", err)
+	// The resolver's refusal is the build's, unless a rule is broken
+	// whatever the image holds.
+	for df, want := range map[string]string{
+		"FROM nobody/unknown\n":                      "",
+		"FROM nobody/unknown\nADD $U /x\n":           "",
+		"FROM nobody/unknown\nWORKDIR x\n":           "",
+		"FROM nobody/unknown\nADD " + bait + " /x\n": policy.RuleRemoteSource,
+		"FROM nobody/unknown\nWORKDIR /proc/self\n":  policy.RuleProcWorkdir,
+		"FROM nobody/unknown\nCOPY ../../etc/x /x\n": policy.RulePath,
+	} {
+		_, err := policy.CheckDockerfileWith(builder, []byte(df), policy.DockerfileInput{Base: bases})
+		ae := apierr.From(err)
+		switch {
+		case want == "" && (ae == nil || ae.Code != apierr.CodeNotFound):
+			t.Errorf("%q: got %v, want the resolver's not found", df, err)
+		case want != "" && (ae == nil || ae.Rule != want):
+			t.Errorf("%q: got %v, want rule %s", df, err, want)
+		}
 	}
 }
