@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/client"
+
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/dockertest"
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/testenv"
@@ -175,4 +178,51 @@ func tarOf(t *testing.T, entries []tarEntry) io.Reader {
 		t.Fatal(err)
 	}
 	return &buf
+}
+
+// TestBuildBaseSwappedAfterJudging: a base image re-tagged between the
+// judgement and the build (here, while the build waits for its slot) is
+// caught before the engine starts from it: the build fails, the trigger
+// the new image carries never runs, and the bait is untouched.
+func TestBuildBaseSwappedAfterJudging(t *testing.T) {
+	t.Setenv("BUILD_PER_USER", "1")
+	h := setup(t)
+	bait := testenv.NewBait(t)
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	base, slow, victim := alice.Username+"/base:latest", alice.Username+"/slow:latest", alice.Username+"/victim:latest"
+	for _, tag := range []string{base, slow, victim} {
+		removeImage(t, h, tag)
+	}
+	started, err := start(t, h, alice, msg.BuildRequest{Name: "base", Dockerfile: "FROM " + h.image + "\nENV GREETING=hi\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := finish(t, h, started.Job.ID); evs[len(evs)-1].Type != msg.JobEventDone {
+		t.Fatalf("base: %s", logOf(evs))
+	}
+	// Alice's slot is busy for a while; the victim is judged against the
+	// harmless base and waits.
+	slowJob, err := start(t, h, alice, msg.BuildRequest{Name: "slow", NoCache: true, Dockerfile: "FROM " + h.image + "\nRUN sleep 4\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	victimJob, err := start(t, h, alice, msg.BuildRequest{Name: "victim", NoCache: true, Dockerfile: "FROM " + base + "\nRUN echo built\n"})
+	if err != nil {
+		t.Fatalf("victim judged: %v", err)
+	}
+	// Meanwhile the base becomes an image whose trigger fetches the bait.
+	evil := "dockeronline-test/evil-" + alice.Username + ":1"
+	removeImage(t, h, evil)
+	dockertest.BuildImage(t, h.cli, evil, map[string][]byte{"Dockerfile": []byte("FROM " + h.image + "\nONBUILD ADD " + bait.URL + " /x\n")})
+	if _, err := h.cli.ImageTag(context.Background(), client.ImageTagOptions{Source: evil, Target: base}); err != nil {
+		t.Fatal(err)
+	}
+	if evs := finish(t, h, slowJob.Job.ID); evs[len(evs)-1].Type != msg.JobEventDone {
+		t.Fatalf("slow: %s", logOf(evs))
+	}
+	evs := finish(t, h, victimJob.Job.ID)
+	last := evs[len(evs)-1]
+	if last.Type != msg.JobEventError || last.Error.Code != apierr.CodeConflict {
+		t.Fatalf("victim: %+v\n%s", last, logOf(evs))
+	}
 }

@@ -70,6 +70,7 @@ type Prepared struct {
 	tar    []byte
 	opts   client.ImageBuildOptions
 	caller identity.Caller
+	pins   map[string]string // base image -> the id judged
 	Tag    string
 }
 
@@ -97,8 +98,9 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 			return nil, apierr.Invalid("the context has no Dockerfile at %q (a regular file, not a link)", dfPath)
 		}
 	}
+	pins := map[string]string{}
 	refs, err := policy.CheckDockerfileWith(c, df, policy.DockerfileInput{Args: spec.Args,
-		Base: func(ref string) (policy.BaseImage, error) { return b.base(ctx, c, ref) }})
+		Base: func(ref string) (policy.BaseImage, error) { return b.base(ctx, c, ref, pins) }})
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +150,7 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		return nil, apierr.New(apierr.CodeInternal, "could not prepare the build context: %v", err)
 	}
 	o.Dockerfile = name
-	return &Prepared{tar: tarball, opts: o, caller: c, Tag: spec.Tag}, nil
+	return &Prepared{tar: tarball, opts: o, caller: c, pins: pins, Tag: spec.Tag}, nil
 }
 
 // Run waits for a fair build slot (saying so), then runs a prepared build
@@ -164,6 +166,9 @@ func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, er
 		return "", apierr.New(apierr.CodeTimeout, "the build of %s waited too long for a build slot: %v", p.Tag, err)
 	}
 	defer release()
+	if err := b.checkPins(ctx, p.pins); err != nil {
+		return "", err
+	}
 	o := p.opts
 	if err := b.bound(ctx, p.caller.UserID, &o); err != nil {
 		return "", err

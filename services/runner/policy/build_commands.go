@@ -47,7 +47,7 @@ func (d *dockerfileCheck) command(s *stage, cmd instructions.Command) error {
 			if _, err := d.expand(get, kv.Value); err != nil {
 				return err
 			}
-			if strings.HasPrefix(strings.ToLower(k), LabelPrefix) && !d.admin {
+			if strings.HasPrefix(strings.ToLower(k), LabelPrefix) {
 				return rule(apierr.CodePolicy, RuleReservedLabel, "LABEL %s uses the reserved prefix %q", k, LabelPrefix)
 			}
 		}
@@ -128,7 +128,7 @@ func (d *dockerfileCheck) workdir(s *stage, c *instructions.WorkdirCommand) erro
 		return rule(apierr.CodeInvalid, RuleDockerfile, "WORKDIR %s is relative to the base image's working directory, which is not known here; use an absolute path", p)
 	}
 	w := resolveWorkdir(s.workdir.s, p)
-	if procPath(w) && !d.admin {
+	if procPath(w) { // admins too: nothing needs it, and it reaches the host
 		return rule(apierr.CodePolicy, RuleProcWorkdir, "WORKDIR %s resolves to %s, under /proc; use a directory of the image", c.Path, w)
 	}
 	s.workdir = value{w, true}

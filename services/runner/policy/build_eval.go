@@ -331,7 +331,7 @@ func (d *dockerfileCheck) stage(st *instructions.Stage) error {
 			triggers = img.OnBuild
 		}
 	}
-	if s.workdir.known && procPath(s.workdir.s) && !d.admin {
+	if s.workdir.known && procPath(s.workdir.s) {
 		return rule(apierr.CodePolicy, RuleProcWorkdir, "FROM %s: its working directory %s is under /proc; start from an image that works elsewhere", base, s.workdir.s)
 	}
 	for _, t := range triggers {
