@@ -164,6 +164,11 @@ func (d *dockerfileCheck) sources(s *stage, instr string, sd *instructions.Sourc
 		if d.admin {
 			continue
 		}
+		// The raw word too, quotes and escapes dropped: should a lexer of
+		// another engine version read it otherwise, a URL stays a URL.
+		if instr == "ADD" && !isRemote(src) && isRemote(unquoted(raw)) {
+			src = raw
+		}
 		if instr == "ADD" && isRemote(src) {
 			return rule(apierr.CodePolicy, RuleRemoteSource, "ADD %s: the engine would fetch it from the Docker host's own network; download it in a RUN step (on your network) instead", src)
 		}

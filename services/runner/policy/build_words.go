@@ -35,3 +35,15 @@ func resolveWorkdir(current, requested string) string {
 	}
 	return path.Join("/", current, requested)
 }
+
+// unquoted is w without quotes and escape characters: the letters any
+// reading of w keeps.
+func unquoted(w string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '"', '\'', '\\', '`':
+			return -1
+		}
+		return r
+	}, w)
+}
