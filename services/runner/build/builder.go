@@ -44,8 +44,24 @@ func NewBuilder(docker *client.Client, pol *policy.Engine, registries []string) 
 
 func newBuilder(docker *client.Client, pol *policy.Engine, registries []string, o Options) *Builder {
 	return &Builder{docker: docker, policy: pol, registries: registries, networks: engine.NewNetworks(docker),
-		slots: newSlots(o.Concurrency, o.PerUser), cgroupRoot: o.CgroupRoot, quotas: o.Quotas}
+		slots: newSlots(o.Concurrency, o.PerUser, o.QueuePerUser), cgroupRoot: o.CgroupRoot, quotas: o.Quotas}
 }
+
+// Reserve counts one more build of c's until done is called (when the build
+// has ended), or refuses it when c already has as many waiting or running
+// as a user may (BUILD_QUEUE_PER_USER).
+func (b *Builder) Reserve(c identity.Caller) (done func(), err error) {
+	done, ok := b.slots.reserve(c.UserID)
+	if !ok {
+		e := apierr.New(apierr.CodeQuota, "you have %d builds waiting or running; start more when one has finished", b.slots.maxPending)
+		e.Rule = RuleBuildQueue
+		return nil, e
+	}
+	return done, nil
+}
+
+// RuleBuildQueue refuses a build beyond a user's share of the queue.
+const RuleBuildQueue = "build-queue"
 
 // Spec is one build.
 type Spec struct {

@@ -12,8 +12,10 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/runnertest"
 )
 
@@ -110,6 +112,7 @@ func TestBuildRunsOnTheUsersNetwork(t *testing.T) {
 func TestBuildSlotsAreFair(t *testing.T) {
 	t.Setenv("BUILD_CONCURRENCY", "2")
 	t.Setenv("BUILD_PER_USER", "1")
+	t.Setenv("BUILD_QUEUE_PER_USER", "3")
 	h := setup(t)
 	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 	bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
@@ -131,6 +134,11 @@ func TestBuildSlotsAreFair(t *testing.T) {
 			t.Fatalf("build %s: %v", name, err)
 		}
 		jobsRun = append(jobsRun, &job{name: name, id: started.Job.ID})
+	}
+	// A fourth of alice's, while three are waiting or running, is refused.
+	_, err := start(t, h, alice, msg.BuildRequest{Name: "fair4", Dockerfile: "FROM " + h.image + "\n"})
+	if ae := apierr.From(err); ae == nil || ae.Rule != build.RuleBuildQueue {
+		t.Errorf("alice's fourth build: %v, want rule %s", err, build.RuleBuildQueue)
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobsRun {

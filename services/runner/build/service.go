@@ -51,6 +51,9 @@ type Options struct {
 	// hold every slot.
 	Concurrency int
 	PerUser     int
+	// QueuePerUser bounds one user's builds waiting or running
+	// (BUILD_QUEUE_PER_USER, 4): each holds its context in memory.
+	QueuePerUser int
 	// CgroupRoot is where the cgroup hierarchies are mounted
 	// (BUILD_CGROUP_ROOT, /sys/fs/cgroup): the runner makes each build's
 	// pids-limited cgroup parent there (cgroupfs driver).
@@ -72,6 +75,7 @@ func LoadOptions(e *config.Env) Options {
 		MaxUnpackedMB: e.Int("BUILD_MAX_UNPACKED_MB", 200),
 		Concurrency:   e.Int("BUILD_CONCURRENCY", 2),
 		PerUser:       e.Int("BUILD_PER_USER", 1),
+		QueuePerUser:  e.Int("BUILD_QUEUE_PER_USER", 4),
 		CgroupRoot:    e.String("BUILD_CGROUP_ROOT", "/sys/fs/cgroup"),
 		Timeout:       e.Duration("BUILD_TIMEOUT", 30*time.Minute),
 		Registries:    splitList(e.String("RUNNER_PULL_REGISTRIES", "")),
@@ -90,6 +94,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PerUser <= 0 {
 		o.PerUser = 1
+	}
+	if o.QueuePerUser <= 0 {
+		o.QueuePerUser = 4
 	}
 	if o.CgroupRoot == "" {
 		o.CgroupRoot = "/sys/fs/cgroup"
@@ -168,6 +175,18 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 	if err := validate(req); err != nil {
 		return msg.JobStarted{}, err
 	}
+	// Before the upload is read: a user's queued builds hold their
+	// contexts in memory.
+	reserved, err := s.builder.Reserve(c)
+	if err != nil {
+		return msg.JobStarted{}, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			reserved()
+		}
+	}()
 	tag := Tag(c.Username, req.Name, req.Tag)
 	var run *msg.ContainerSpec
 	if req.Run != nil {
@@ -213,7 +232,9 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 	// The build outlives this command but keeps its trace and caller.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
 	stop := context.AfterFunc(s.tracker.Context(), cancel)
+	started = true
 	go func() {
+		defer reserved()
 		defer s.tracker.Done()
 		defer stop()
 		defer cancel()

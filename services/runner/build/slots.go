@@ -15,6 +15,11 @@ type slots struct {
 	perUser int
 	running map[string]int
 	queue   []*slotWaiter
+	// pending counts each user's builds between Start and their end
+	// (waiting or running), against maxPending: a queued build holds its
+	// context in memory, so one user cannot queue without bound.
+	pending    map[string]int
+	maxPending int
 }
 
 type slotWaiter struct {
@@ -22,8 +27,29 @@ type slotWaiter struct {
 	granted chan struct{}
 }
 
-func newSlots(total, perUser int) *slots {
-	return &slots{free: total, perUser: perUser, running: map[string]int{}}
+func newSlots(total, perUser, maxPending int) *slots {
+	return &slots{free: total, perUser: perUser, running: map[string]int{}, pending: map[string]int{}, maxPending: maxPending}
+}
+
+// reserve counts a build of user from its start to its end (done), or
+// refuses it when the user already has maxPending.
+func (s *slots) reserve(user string) (done func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending[user] >= s.maxPending {
+		return nil, false
+	}
+	s.pending[user]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.pending[user]--; s.pending[user] <= 0 {
+				delete(s.pending, user)
+			}
+		})
+	}, true
 }
 
 // acquire waits for a slot for user. wait is called once, before waiting,

@@ -11,7 +11,7 @@ import (
 // only its per-user share; another user's build is granted the next free
 // slot before that user's queued ones, and waiting is said exactly once.
 func TestSlotsFair(t *testing.T) {
-	s := newSlots(2, 1)
+	s := newSlots(2, 1, 8)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var order []string
@@ -64,7 +64,7 @@ func TestSlotsFair(t *testing.T) {
 // TestSlotsGiveUp: a build that stops waiting leaves the queue and never
 // holds a slot.
 func TestSlotsGiveUp(t *testing.T) {
-	s := newSlots(1, 1)
+	s := newSlots(1, 1, 8)
 	rel, err := s.acquire(context.Background(), "alice", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -81,5 +81,26 @@ func TestSlotsGiveUp(t *testing.T) {
 	rel()
 	if s.free != 1 || len(s.queue) != 0 || len(s.running) != 0 {
 		t.Errorf("free %d queue %d running %v", s.free, len(s.queue), s.running)
+	}
+}
+
+// TestSlotsReserve: one user's builds between start and end are bounded;
+// ending one makes room, and other users are not affected.
+func TestSlotsReserve(t *testing.T) {
+	s := newSlots(1, 1, 2)
+	d1, ok1 := s.reserve("alice")
+	_, ok2 := s.reserve("alice")
+	_, ok3 := s.reserve("alice")
+	_, okBob := s.reserve("bob")
+	if !ok1 || !ok2 || ok3 || !okBob {
+		t.Fatalf("reserve: %v %v %v bob %v, want true true false, bob true", ok1, ok2, ok3, okBob)
+	}
+	d1()
+	d1() // twice is once
+	if _, ok := s.reserve("alice"); !ok {
+		t.Errorf("no room after a build ended")
+	}
+	if _, ok := s.reserve("alice"); ok {
+		t.Errorf("room beyond the bound: a double done counted twice")
 	}
 }
