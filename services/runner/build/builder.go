@@ -47,22 +47,6 @@ func newBuilder(docker *client.Client, pol *policy.Engine, registries []string, 
 		slots: newSlots(o.Concurrency, o.PerUser, o.QueuePerUser), cgroupRoot: o.CgroupRoot, quotas: o.Quotas}
 }
 
-// Reserve counts one more build of c's until done is called (when the build
-// has ended), or refuses it when c already has as many waiting or running
-// as a user may (BUILD_QUEUE_PER_USER).
-func (b *Builder) Reserve(c identity.Caller) (done func(), err error) {
-	done, ok := b.slots.reserve(c.UserID)
-	if !ok {
-		e := apierr.New(apierr.CodeQuota, "you have %d builds waiting or running; start more when one has finished", b.slots.maxPending)
-		e.Rule = RuleBuildQueue
-		return nil, e
-	}
-	return done, nil
-}
-
-// RuleBuildQueue refuses a build beyond a user's share of the queue.
-const RuleBuildQueue = "build-queue"
-
 // Spec is one build.
 type Spec struct {
 	Caller  identity.Caller
@@ -143,9 +127,7 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		args[k] = &v
 	}
 	o := client.ImageBuildOptions{
-		Tags: []string{spec.Tag},
-		// Set with the context below: the judged bytes, under a name
-		// the platform chose.
+		Tags:        []string{spec.Tag}, // Dockerfile: set with the context below
 		BuildArgs:   args,
 		Target:      spec.Target,
 		NoCache:     spec.NoCache,

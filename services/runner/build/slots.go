@@ -3,6 +3,9 @@ package build
 import (
 	"context"
 	"sync"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/identity"
 )
 
 // slots shares the runner's build slots fairly: at most total builds run
@@ -124,3 +127,19 @@ func (s *slots) remove(w *slotWaiter) {
 		}
 	}
 }
+
+// Reserve counts one more build of c's until done is called (when the build
+// has ended), or refuses it when c already has as many waiting or running
+// as a user may (BUILD_QUEUE_PER_USER).
+func (b *Builder) Reserve(c identity.Caller) (done func(), err error) {
+	done, ok := b.slots.reserve(c.UserID)
+	if !ok {
+		e := apierr.New(apierr.CodeQuota, "you have %d builds waiting or running; start more when one has finished", b.slots.maxPending)
+		e.Rule = RuleBuildQueue
+		return nil, e
+	}
+	return done, nil
+}
+
+// RuleBuildQueue refuses a build beyond a user's share of the queue.
+const RuleBuildQueue = "build-queue"
