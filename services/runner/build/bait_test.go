@@ -87,6 +87,7 @@ func TestBuildBait(t *testing.T) {
 		{"base image ENV", msg.BuildRequest{Dockerfile: "FROM " + alice.Username + "/envtrap:latest\nADD $U /x\n"}, policy.RuleRemoteSource},
 		{"base image ENV over an ARG", msg.BuildRequest{Dockerfile: "FROM " + alice.Username + "/envtrap:latest\nARG U=local\nADD $U /x\n"}, policy.RuleRemoteSource},
 		{"base image ONBUILD", msg.BuildRequest{Dockerfile: "FROM " + alice.Username + "/onbuildtrap:latest\n"}, policy.RuleRemoteSource},
+		{"escape directive Docker 20.10 ignores", msg.BuildRequest{Dockerfile: "# check=skip=all\n# escape=`\n" + from + "RUN echo `\nADD " + u + " /x\n"}, policy.RuleDockerfile},
 		{"heredoc read as instructions by Docker 20.10", msg.BuildRequest{Dockerfile: from + "COPY <<EOF /x\nADD " + u + " /y\nEOF\n"}, policy.RuleDockerfile},
 	}
 	for _, c := range cases {

@@ -115,6 +115,9 @@ func CheckDockerfileWith(c identity.Caller, dockerfile []byte, in DockerfileInpu
 	if err := noHeredocs(res.AST); err != nil {
 		return refs, err
 	}
+	if err := sameEscape(dockerfile, res.EscapeToken); err != nil {
+		return refs, err
+	}
 	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{SkipAll: true}))
 	if err != nil {
 		return refs, rule(apierr.CodeInvalid, RuleDockerfile, "%v", err)

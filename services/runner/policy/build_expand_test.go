@@ -60,6 +60,11 @@ var expansionCases = []struct {
 	{"ARG default from ENV", fb + "ENV A=" + bait + "\nARG B=$A\nADD $B /x\n", nil, policy.RuleRemoteSource},
 	{"backtick escape directive", "# escape=`\n" + fb + "ADD h`ttp://127.0.0.1:4434/ /x\n", nil, policy.RuleRemoteSource},
 	{"anything with :// is refused, even a literal backslash", "# escape=`\n" + fb + "ADD h\\ttp://127.0.0.1:4434/ /x\n", nil, policy.RuleRemoteSource},
+	{"escape directive after one Docker 20.10 does not know", "# check=skip=all\n# escape=`\n" + fb + "RUN echo `\nADD " + bait + " /x\n", nil, policy.RuleDockerfile},
+	{"escape directive after syntax", "# syntax=docker/dockerfile:1\n# escape=`\n" + fb + "ADD h`ttp://127.0.0.1:4434/ /x\n", nil, policy.RuleRemoteSource},
+	{"escape directive after a blank line is a comment", "\n# escape=`\n" + fb + "RUN echo \\\nADD " + bait + " /x\n", nil, ""}, // one RUN line, as for Docker 20.10
+	{"escape directive with a byte order mark", "\xef\xbb\xbf# escape=`\n" + fb + "ADD h`ttp://127.0.0.1:4434/ /x\n", nil, policy.RuleRemoteSource},
+	{"escape directive first, then syntax", "# escape=`\n# syntax=docker/dockerfile:1\n" + fb + "WORKDIR /app\n", nil, ""},
 	{"escaped letter", fb + "ADD h\\ttp://127.0.0.1:4434/ /x\n", nil, policy.RuleRemoteSource},
 	{"line continuation inside the scheme", fb + "ADD ht\\\ntp://127.0.0.1:4434/ /x\n", nil, policy.RuleRemoteSource},
 	{"backtick continuation", "# escape=`\n" + fb + "ADD ht`\ntp://127.0.0.1:4434/ /x\n", nil, policy.RuleRemoteSource},
