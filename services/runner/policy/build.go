@@ -15,7 +15,9 @@ import (
 // every path or URL the engine itself would read.
 const (
 	// RuleDockerfile refuses a Dockerfile that does not parse (the parser's
-	// words, with the line).
+	// words, with the line), a word whose value the policy cannot know
+	// exactly, and what Docker 20.10's builder would read otherwise than
+	// BuildKit's parser (heredocs, an escape directive it ignores).
 	RuleDockerfile = "dockerfile-syntax"
 	// RuleRemoteSource refuses sources the engine would fetch itself (ADD
 	// <url>, ADD <git repo>, remote build contexts): the engine fetches
