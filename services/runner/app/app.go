@@ -90,6 +90,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// them (failing their jobs) at shutdown.
 	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), stack.LoadOptions(config.FromOS())
 	buildOpts.Registries, stackOpts.Build.Registries = cfg.Images.Registries, cfg.Images.Registries
+	buildOpts.Quotas = gate
 	builds, stopBuilds := build.New(docker, js, pol, container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)), log, buildOpts)
 	stacks, stopStacks := stack.New(docker, js, pol, gate, log, stackOpts)
 

@@ -36,12 +36,12 @@ type harness struct {
 	image string
 }
 
-func setup(t *testing.T) *harness {
+func setup(t *testing.T, extra ...map[string]string) *harness {
 	t.Helper()
 	cli := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, cli)
 	srv := natstest.Server(t)
-	runnertest.Start(t, srv.ClientURL())
+	runnertest.Start(t, srv.ClientURL(), extra...)
 	nc := natstest.Connect(t, srv)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -61,6 +61,16 @@ func start(t *testing.T, h *harness, c identity.Caller, req msg.BuildRequest) (m
 // gateway does.
 func upload(t *testing.T, h *harness, owner string, files map[string]string) string {
 	t.Helper()
+	raw := map[string][]byte{}
+	for k, v := range files {
+		raw[k] = []byte(v)
+	}
+	return putUpload(t, h, owner, dockertest.TarOf(t, raw))
+}
+
+// putUpload puts an archive as it is in the contexts bucket for owner.
+func putUpload(t *testing.T, h *harness, owner string, archive io.Reader) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	store, err := h.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: msg.ContextsBucket, TTL: time.Hour})
@@ -70,11 +80,7 @@ func upload(t *testing.T, h *harness, owner string, files map[string]string) str
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	name := hex.EncodeToString(b)
-	raw := map[string][]byte{}
-	for k, v := range files {
-		raw[k] = []byte(v)
-	}
-	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name, Metadata: map[string]string{msg.ContextOwnerKey: owner}}, dockertest.TarOf(t, raw)); err != nil {
+	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: name, Metadata: map[string]string{msg.ContextOwnerKey: owner}}, archive); err != nil {
 		t.Fatal(err)
 	}
 	return name

@@ -13,6 +13,8 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/pkg/names"
+	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -27,12 +29,22 @@ type Builder struct {
 	docker     *client.Client
 	policy     *policy.Engine
 	registries []string
+	networks   *engine.Networks
+	slots      *slots
+	cgroupRoot string
+	quotas     Quotas
 }
 
-// NewBuilder returns a builder. registries, if set, are the only
+// NewBuilder returns a builder with the default slots (BUILD_CONCURRENCY,
+// BUILD_PER_USER) and cgroup root. registries, if set, are the only
 // registries base images may be pulled from (RUNNER_PULL_REGISTRIES).
 func NewBuilder(docker *client.Client, pol *policy.Engine, registries []string) *Builder {
-	return &Builder{docker: docker, policy: pol, registries: registries}
+	return newBuilder(docker, pol, registries, Options{}.withDefaults())
+}
+
+func newBuilder(docker *client.Client, pol *policy.Engine, registries []string, o Options) *Builder {
+	return &Builder{docker: docker, policy: pol, registries: registries, networks: engine.NewNetworks(docker),
+		slots: newSlots(o.Concurrency, o.PerUser, o.QueuePerUser), cgroupRoot: o.CgroupRoot, quotas: o.Quotas}
 }
 
 // Spec is one build.
@@ -55,9 +67,11 @@ type Spec struct {
 
 // Prepared is a judged build, ready to run.
 type Prepared struct {
-	tar  []byte
-	opts client.ImageBuildOptions
-	Tag  string
+	tar    []byte
+	opts   client.ImageBuildOptions
+	caller identity.Caller
+	pins   map[string]string // base image -> the id judged
+	Tag    string
 }
 
 // Prepare judges spec and returns it ready to run: the Dockerfile parses,
@@ -77,17 +91,16 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 	if arch == nil {
 		arch = NewArchive()
 	}
-	extra := map[string][]byte{}
 	df := []byte(spec.Inline)
-	if spec.Inline != "" {
-		extra[dfPath] = df
-	} else {
+	if spec.Inline == "" {
 		var ok bool
 		if df, ok = arch.File(dfPath); !ok {
-			return nil, apierr.Invalid("the context has no Dockerfile at %q", dfPath)
+			return nil, apierr.Invalid("the context has no Dockerfile at %q (a regular file, not a link)", dfPath)
 		}
 	}
-	refs, err := policy.CheckDockerfile(c, df, spec.Args)
+	pins := map[string]string{}
+	refs, err := policy.CheckDockerfileWith(c, df, policy.DockerfileInput{Args: spec.Args,
+		Base: func(ref string) (policy.BaseImage, error) { return b.base(ctx, c, ref, pins) }})
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +127,7 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		args[k] = &v
 	}
 	o := client.ImageBuildOptions{
-		Tags:        []string{spec.Tag},
-		Dockerfile:  dfPath,
+		Tags:        []string{spec.Tag}, // Dockerfile: set with the context below
 		BuildArgs:   args,
 		Target:      spec.Target,
 		NoCache:     spec.NoCache,
@@ -124,22 +136,54 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		Remove:      true, ForceRemove: true, // no intermediate containers left behind
 		Version: build.BuilderV1,
 	}
-	b.policy.ApplyBuild(&o)
+	b.policy.ApplyBuild(c, &o)
 	if err := b.policy.AdmitBuild(c, &o, spec.Entitlements); err != nil {
 		return nil, err
 	}
-	tarball, err := arch.Tar(extra)
+	tarball, name, err := arch.Context(df)
 	if err != nil {
+		if ae := apierr.From(err); ae.Code != apierr.CodeInternal {
+			return nil, ae
+		}
 		return nil, apierr.New(apierr.CodeInternal, "could not prepare the build context: %v", err)
 	}
-	return &Prepared{tar: tarball, opts: o, Tag: spec.Tag}, nil
+	o.Dockerfile = name
+	return &Prepared{tar: tarball, opts: o, caller: c, pins: pins, Tag: spec.Tag}, nil
 }
 
-// Run runs a prepared build, reporting its output to log, and returns the
-// image id. A failed build is an *apierr.Error naming the failed step and
-// quoting Docker.
+// Run waits for a fair build slot (saying so), then runs a prepared build
+// bounded like a container: on the caller's own network, its RUN steps
+// under a cgroup parent whose pids.max is the container pids limit. It
+// reports the output to log and returns the image id. A failed build is an
+// *apierr.Error naming the failed step and quoting Docker.
 func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, error) {
-	res, err := b.docker.ImageBuild(ctx, bytes.NewReader(p.tar), p.opts)
+	release, err := b.slots.acquire(ctx, p.caller.UserID, func() {
+		log("", []string{fmt.Sprintf("Waiting for a build slot (%d per user, others' builds go first)…", b.slots.perUser)})
+	})
+	if err != nil {
+		return "", apierr.New(apierr.CodeTimeout, "the build of %s waited too long for a build slot: %v", p.Tag, err)
+	}
+	defer release()
+	if err := b.checkPins(ctx, p.pins); err != nil {
+		return "", err
+	}
+	o := p.opts
+	if err := b.bound(ctx, p.caller.UserID, &o); err != nil {
+		return "", err
+	}
+	if o.NetworkMode == names.Docker(p.caller.Username, policy.DefaultNetwork) {
+		if _, err := b.networks.EnsureDefault(ctx, access.Tenant(p.caller)); err != nil {
+			return "", err
+		}
+	}
+	cg, err := newBuildCgroup(b.cgroupRoot, b.policy.Limits.PidsLimit)
+	if err != nil {
+		return "", err
+	}
+	// Best effort: a leftover is an empty cgroup with a pids limit.
+	defer func() { _ = cg.remove() }()
+	o.CgroupParent = cg.Parent()
+	res, err := b.docker.ImageBuild(ctx, bytes.NewReader(p.tar), o)
 	if err != nil {
 		return "", engine.FromDocker("build "+p.Tag, err)
 	}

@@ -46,13 +46,26 @@ type Options struct {
 	MaxContextMB  int
 	MaxUnpackedMB int
 	// Concurrency bounds builds running at once on this runner
-	// (BUILD_CONCURRENCY, 2); more wait their turn, saying so.
+	// (BUILD_CONCURRENCY, 2); more wait their turn, saying so. PerUser
+	// bounds those of one user (BUILD_PER_USER, 1), so one user cannot
+	// hold every slot.
 	Concurrency int
+	PerUser     int
+	// QueuePerUser bounds one user's builds waiting or running
+	// (BUILD_QUEUE_PER_USER, 4): each holds its context in memory.
+	QueuePerUser int
+	// CgroupRoot is where the cgroup hierarchies are mounted
+	// (BUILD_CGROUP_ROOT, /sys/fs/cgroup): the runner makes each build's
+	// pids-limited cgroup parent there (cgroupfs driver).
+	CgroupRoot string
 	// Timeout bounds one build (BUILD_TIMEOUT, 30m).
 	Timeout time.Duration
 	// Registries, if set, are the only registries base images may be
 	// pulled from (RUNNER_PULL_REGISTRIES, as for pulls; default: any).
 	Registries []string
+	// Quotas, if set, narrow a build's memory and CPU to the user's quota
+	// (the app sets the quota gate).
+	Quotas Quotas
 }
 
 // LoadOptions reads the options from the environment.
@@ -61,6 +74,9 @@ func LoadOptions(e *config.Env) Options {
 		MaxContextMB:  e.Int("BUILD_MAX_CONTEXT_MB", 50),
 		MaxUnpackedMB: e.Int("BUILD_MAX_UNPACKED_MB", 200),
 		Concurrency:   e.Int("BUILD_CONCURRENCY", 2),
+		PerUser:       e.Int("BUILD_PER_USER", 1),
+		QueuePerUser:  e.Int("BUILD_QUEUE_PER_USER", 4),
+		CgroupRoot:    e.String("BUILD_CGROUP_ROOT", "/sys/fs/cgroup"),
 		Timeout:       e.Duration("BUILD_TIMEOUT", 30*time.Minute),
 		Registries:    splitList(e.String("RUNNER_PULL_REGISTRIES", "")),
 	}
@@ -75,6 +91,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 2
+	}
+	if o.PerUser <= 0 {
+		o.PerUser = 1
+	}
+	if o.QueuePerUser <= 0 {
+		o.QueuePerUser = 4
+	}
+	if o.CgroupRoot == "" {
+		o.CgroupRoot = "/sys/fs/cgroup"
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Minute
@@ -110,7 +135,6 @@ type service struct {
 	containers Containers
 	log        *slog.Logger
 	opts       Options
-	slots      chan struct{}
 
 	// tracker outlives each command (a build goes on after the reply);
 	// cancelling it at shutdown fails the running builds' jobs.
@@ -122,8 +146,8 @@ type service struct {
 // be nil (then a build with run is refused).
 func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, containers Containers, log *slog.Logger, opts Options) (Service, func()) {
 	opts = opts.withDefaults()
-	s := &service{docker: docker, js: js, policy: pol, builder: NewBuilder(docker, pol, opts.Registries), containers: containers,
-		log: log, opts: opts, slots: make(chan struct{}, opts.Concurrency), tracker: jobs.NewTracker()}
+	s := &service{docker: docker, js: js, policy: pol, builder: newBuilder(docker, pol, opts.Registries, opts), containers: containers,
+		log: log, opts: opts, tracker: jobs.NewTracker()}
 	return s, s.stop
 }
 
@@ -151,6 +175,18 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 	if err := validate(req); err != nil {
 		return msg.JobStarted{}, err
 	}
+	// Before the upload is read: a user's queued builds hold their
+	// contexts in memory.
+	reserved, err := s.builder.Reserve(c)
+	if err != nil {
+		return msg.JobStarted{}, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			reserved()
+		}
+	}()
 	tag := Tag(c.Username, req.Name, req.Tag)
 	var run *msg.ContainerSpec
 	if req.Run != nil {
@@ -196,7 +232,9 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 	// The build outlives this command but keeps its trace and caller.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
 	stop := context.AfterFunc(s.tracker.Context(), cancel)
+	started = true
 	go func() {
+		defer reserved()
 		defer s.tracker.Done()
 		defer stop()
 		defer cancel()
@@ -205,8 +243,8 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 	return msg.JobStarted{Job: job.Info()}, nil
 }
 
-// run waits for a build slot, builds, runs the result if asked, and ends
-// the job exactly once.
+// run builds (the builder waits for a fair slot), runs the result if
+// asked, and ends the job exactly once.
 func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *Prepared, run *msg.ContainerSpec) {
 	fail := func(e *apierr.Error) {
 		if err := job.Fail(e); err != nil {
@@ -218,19 +256,7 @@ func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *
 			s.log.WarnContext(ctx, "build progress lost", "job", job.ID(), "err", err)
 		}
 	}
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		progress("", []string{"Waiting for a free build slot…"})
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			fail(s.stopped(ctx, p.Tag))
-			return
-		}
-	}
 	id, err := s.builder.Run(ctx, p, progress)
-	<-s.slots
 	if err != nil {
 		if s.tracker.Context().Err() != nil {
 			err = s.stopped(ctx, p.Tag)

@@ -42,7 +42,7 @@ func TestDockerfileEscapes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := policy.CheckDockerfile(builder, []byte(c.dockerfile), nil)
+			_, err := policy.CheckDockerfileWith(builder, []byte(c.dockerfile), policy.DockerfileInput{Base: bases})
 			if ae := apierr.From(err); ae == nil || ae.Rule != c.rule {
 				t.Fatalf("got %v, want rule %s", err, c.rule)
 			}
@@ -54,7 +54,7 @@ func TestDockerfileImages(t *testing.T) {
 	df := "ARG BASE=busybox:1\nFROM ${BASE} AS build\nRUN --mount=type=cache,target=/c true\nCOPY . /src\n" +
 		"FROM scratch\nCOPY --from=build /src /src\nCOPY --from=alice/tools:2 /bin/tool /bin/tool\n" +
 		"RUN --mount=type=bind,from=bob/secret:1,target=/s true\n"
-	refs, err := policy.CheckDockerfile(builder, []byte(df), map[string]string{"BASE": "alpine:3"})
+	refs, err := policy.CheckDockerfileWith(builder, []byte(df), policy.DockerfileInput{Args: map[string]string{"BASE": "alpine:3"}, Base: bases})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,13 @@ func TestBuildOptions(t *testing.T) {
 		rule         string
 	}{
 		{"default network", client.ImageBuildOptions{}, nil, ""},
+		{"named default", client.ImageBuildOptions{NetworkMode: "default"}, nil, ""},
+		{"own default by its Docker name", client.ImageBuildOptions{NetworkMode: "alice--default"}, nil, ""},
 		{"no network", client.ImageBuildOptions{NetworkMode: "none"}, nil, ""},
 		{"host network", client.ImageBuildOptions{NetworkMode: "host"}, nil, policy.RuleHostNS},
+		{"host network in capitals", client.ImageBuildOptions{NetworkMode: "HOST"}, nil, policy.RuleHostNS},
+		{"the engine's bridge", client.ImageBuildOptions{NetworkMode: "bridge"}, nil, policy.RuleNetwork},
+		{"another user's network", client.ImageBuildOptions{NetworkMode: "bob--default"}, nil, policy.RuleNetwork},
 		{"another container's network", client.ImageBuildOptions{NetworkMode: "container:bob--web"}, nil, policy.RuleNetwork},
 		{"security options", client.ImageBuildOptions{SecurityOpt: []string{"seccomp=unconfined"}}, nil, policy.RuleSecurityOpt},
 		{"cgroup parent", client.ImageBuildOptions{CgroupParent: "/"}, nil, policy.RuleCgroup},
@@ -92,9 +97,12 @@ func TestBuildOptions(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.opts
-			e.ApplyBuild(&o)
+			e.ApplyBuild(builder, &o)
 			if o.Memory != 2048<<20 || o.MemorySwap != o.Memory || o.CPUQuota != 200000 {
 				t.Errorf("build limits %d/%d/%d", o.Memory, o.MemorySwap, o.CPUQuota)
+			}
+			if c.opts.NetworkMode == "" && o.NetworkMode != "alice--default" {
+				t.Errorf("build network %q, want the caller's own", o.NetworkMode)
 			}
 			err := e.AdmitBuild(builder, &o, c.entitlements)
 			got := ""
