@@ -37,7 +37,8 @@ var rules = map[string]ruleInfo{
 	"no-host-namespaces":   {"Containers get their own namespaces: sharing the host's network, PID, IPC, UTS or user namespace is not allowed.", "hostconfig"},
 	"no-security-opt":      {"Security options cannot be overridden.", "hostconfig"},
 	"no-sysctls":           {"Kernel parameters (sysctls) cannot be set.", "hostconfig"},
-	"default-runtime-only": {"Only the default container runtime is available.", "hostconfig"},
+	"default-runtime-only": {"The container runtime is the platform's choice (an admin may give you gVisor); leave it out.", "hostconfig"},
+	"no-proc-workdir":      {"A working directory under /proc is not allowed: it could reach the host through the runtime's file descriptors.", "workdir"},
 	"no-cgroup-overrides":  {"Control-group settings cannot be overridden.", "hostconfig"},
 	"no-legacy-links":      {"Legacy container links are not supported: containers on the same network reach each other by name.", "hostconfig"},
 	// The resource allow-list (services/runner/policy/resources.go).
@@ -49,6 +50,7 @@ var rules = map[string]ruleInfo{
 	"tmpfs-size":           {"tmpfs mounts and /dev/shm are memory: give sizes in bytes, k, m or g, within the platform's cap.", "hostconfig"},
 	"request-size":         {"The request holds too many or too large entries (environment, labels, arguments, hosts, ports or mounts).", ""},
 	"healthcheck-interval": {"Health checks may run at most once a second.", "hostconfig"},
+	"quota":                {"This would go over your quota: remove something first, or ask an admin for more.", ""},
 }
 
 // ruleWords explains a rule; unknown rules are shown by name only.
