@@ -91,8 +91,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), stack.LoadOptions(config.FromOS())
 	buildOpts.Registries, stackOpts.Build.Registries = cfg.Images.Registries, cfg.Images.Registries
 	buildOpts.Quotas = gate
-	builds, stopBuilds := build.New(docker, js, pol, container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)), log, buildOpts)
-	stacks, stopStacks := stack.New(docker, js, pol, gate, log, stackOpts)
+	builder := build.NewBuilder(docker, pol, buildOpts) // one set of build slots for builds and stacks
+	builds, stopBuilds := build.New(docker, js, pol, builder, container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)), log, buildOpts)
+	stacks, stopStacks := stack.New(docker, js, pol, gate, builder, log, stackOpts)
 
 	// Every runner command, feature by feature.
 	handlers := bus.Handlers{}

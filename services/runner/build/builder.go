@@ -35,15 +35,14 @@ type Builder struct {
 	quotas     Quotas
 }
 
-// NewBuilder returns a builder with the default slots (BUILD_CONCURRENCY,
-// BUILD_PER_USER) and cgroup root. registries, if set, are the only
+// NewBuilder returns the runner's one builder: the build service and the
+// stack service share it, so builds of both kinds draw from the same fair
+// slots (BUILD_CONCURRENCY, BUILD_PER_USER, BUILD_QUEUE_PER_USER) and are
+// narrowed to the same quotas. o.Registries, if set, are the only
 // registries base images may be pulled from (RUNNER_PULL_REGISTRIES).
-func NewBuilder(docker *client.Client, pol *policy.Engine, registries []string) *Builder {
-	return newBuilder(docker, pol, registries, Options{}.withDefaults())
-}
-
-func newBuilder(docker *client.Client, pol *policy.Engine, registries []string, o Options) *Builder {
-	return &Builder{docker: docker, policy: pol, registries: registries, networks: engine.NewNetworks(docker),
+func NewBuilder(docker *client.Client, pol *policy.Engine, o Options) *Builder {
+	o = o.withDefaults()
+	return &Builder{docker: docker, policy: pol, registries: o.Registries, networks: engine.NewNetworks(docker),
 		slots: newSlots(o.Concurrency, o.PerUser, o.QueuePerUser), cgroupRoot: o.CgroupRoot, quotas: o.Quotas}
 }
 

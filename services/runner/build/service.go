@@ -142,11 +142,12 @@ type service struct {
 }
 
 // New returns the build service and a stop function that cancels running
-// builds and waits until their jobs have recorded the end. containers may
-// be nil (then a build with run is refused).
-func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, containers Containers, log *slog.Logger, opts Options) (Service, func()) {
+// builds and waits until their jobs have recorded the end. builder is the
+// runner's one builder (NewBuilder). containers may be nil (then a build
+// with run is refused).
+func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, builder *Builder, containers Containers, log *slog.Logger, opts Options) (Service, func()) {
 	opts = opts.withDefaults()
-	s := &service{docker: docker, js: js, policy: pol, builder: newBuilder(docker, pol, opts.Registries, opts), containers: containers,
+	s := &service{docker: docker, js: js, policy: pol, builder: builder, containers: containers,
 		log: log, opts: opts, tracker: jobs.NewTracker()}
 	return s, s.stop
 }

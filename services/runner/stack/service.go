@@ -122,9 +122,10 @@ type service struct {
 }
 
 // New returns the stack service and a stop function that cancels running
-// ups and waits until their jobs have recorded the end.
-func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, gate *quota.Gate, log *slog.Logger, opts Options) (Service, func()) {
-	s := &service{docker: docker, js: js, policy: pol, quota: gate, builder: build.NewBuilder(docker, pol, opts.Build.Registries),
+// ups and waits until their jobs have recorded the end. builder is the
+// runner's one builder (build.NewBuilder), shared with the build service.
+func New(docker *client.Client, js jetstream.JetStream, pol *policy.Engine, gate *quota.Gate, builder *build.Builder, log *slog.Logger, opts Options) (Service, func()) {
+	s := &service{docker: docker, js: js, policy: pol, quota: gate, builder: builder,
 		networks: engine.NewNetworks(docker), log: log, opts: opts.withDefaults(), tracker: jobs.NewTracker()}
 	s.loads, s.unpacks = newLoadSlots(s.opts.Input.LoadConcurrency), newLoadSlots(s.opts.Input.LoadConcurrency)
 	dir, err := os.MkdirTemp(opts.WorkDir, "compose-config-")
