@@ -134,37 +134,3 @@ func TestRuntimeIsChosenByAdminsNotUsers(t *testing.T) {
 	}
 	runsUnder(t, h, again, policy.RuntimeRunc)
 }
-
-// TestEscapeSuiteUnderRunsc runs the container escape catalogue (the table
-// TestEscapeSuiteThroughTheRunner runs under runc) against a runner whose
-// default runtime is gVisor: every case is refused by the same rule and
-// nothing is created; then a plain container of the same user proves the
-// runner really was on runsc.
-func TestEscapeSuiteUnderRunsc(t *testing.T) {
-	h := setup(t, map[string]string{"RUNNER_PUBLISH_PORTS": "20000-20999", "RUNNER_RUNTIME": policy.RuntimeRunsc})
-	u := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	cases := policy.EscapeCases()
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			_, err := call[msg.Container](h, u, subjects.ContainerCreate, msg.ContainerCreate{Spec: tc.Spec(h.image)})
-			if ae := apierr.From(err); ae == nil || ae.Rule != tc.Rule {
-				t.Fatalf("got %v, want rule %s", err, tc.Rule)
-			}
-		})
-	}
-	ctx := context.Background()
-	f := make(client.Filters).Add("label", policy.LabelOwner+"="+u.UserID)
-	cs, _ := h.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	vs, _ := h.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
-	ns, _ := h.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
-	if len(cs.Items)+len(vs.Items)+len(ns.Items) != 0 {
-		t.Fatalf("refused creates left %d containers, %d volumes, %d networks", len(cs.Items), len(vs.Items), len(ns.Items))
-	}
-	t.Logf("%d escape cases refused under runsc", len(cases))
-
-	c, err := call[msg.Container](h, u, subjects.ContainerCreate, msg.ContainerCreate{Spec: probeSpec("control", h.image, "")})
-	if err != nil {
-		t.Fatalf("control create: %v", err)
-	}
-	runsUnder(t, h, c, policy.RuntimeRunsc)
-}

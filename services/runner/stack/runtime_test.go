@@ -15,7 +15,6 @@ import (
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/services/runner/policy"
 	"github.com/dockeronline/platform/services/runner/runnertest"
-	"github.com/dockeronline/platform/services/runner/stack"
 )
 
 // probeStack is one service that prints which kernel answers it (gVisor's
@@ -93,30 +92,4 @@ func TestStackRunsUnderTheUsersRuntime(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestComposeEscapesUnderRunsc runs the compose escape catalogue (the table
-// TestComposeEscapesAreRefusedByRule runs under runc) against a runner
-// whose default runtime is gVisor: the same rule refuses each case, and
-// nothing of the user exists afterwards.
-func TestComposeEscapesUnderRunsc(t *testing.T) {
-	h := setup(t, map[string]string{"RUNNER_RUNTIME": policy.RuntimeRunsc})
-	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	cases := stack.EscapeCases()
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			req := msg.StackUpRequest{Name: "evil", Compose: c.Compose}
-			if c.Files != nil {
-				req.Context = upload(t, h, alice.UserID, c.Files)
-			}
-			_, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, req)
-			if ae := apierr.From(err); ae == nil || ae.Rule != c.Rule {
-				t.Fatalf("got %v, want rule %s", err, c.Rule)
-			}
-		})
-	}
-	if cs, ns, vs := owned(t, h, alice.UserID, ""); len(cs)+len(ns)+len(vs) > 0 {
-		t.Errorf("refused stacks left objects: containers %v networks %v volumes %v", cs, ns, vs)
-	}
-	t.Logf("%d compose escape cases refused under runsc", len(cases))
 }

@@ -148,32 +148,39 @@ func owned(t *testing.T, h *harness, owner, stackName string) (containers, netwo
 
 // TestComposeEscapesAreRefusedByRule: every compose-specific escape of the
 // catalogue is refused by the rule that names it, at once, and nothing of
-// the user exists in Docker afterwards.
+// the user exists in Docker afterwards — on a runner whose runtime is runc
+// and on one whose runtime is gVisor (runsc).
 func TestComposeEscapesAreRefusedByRule(t *testing.T) {
-	h := setup(t)
-	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	for _, c := range stack.EscapeCases() {
-		t.Run(c.Name, func(t *testing.T) {
-			req := msg.StackUpRequest{Name: "evil", Compose: c.Compose}
-			if c.Files != nil {
-				req.Context = upload(t, h, alice.UserID, c.Files)
+	for _, rt := range []string{policy.RuntimeRunc, policy.RuntimeRunsc} {
+		t.Run(rt, func(t *testing.T) {
+			h := setup(t, map[string]string{"RUNNER_RUNTIME": rt})
+			alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+			cases := stack.EscapeCases()
+			for _, c := range cases {
+				t.Run(c.Name, func(t *testing.T) {
+					req := msg.StackUpRequest{Name: "evil", Compose: c.Compose}
+					if c.Files != nil {
+						req.Context = upload(t, h, alice.UserID, c.Files)
+					}
+					started, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, req)
+					ae := apierr.From(err)
+					if ae == nil {
+						t.Fatalf("accepted (job %s)", started.Job.ID)
+					}
+					if ae.Rule != c.Rule {
+						t.Fatalf("refused by %q (%s), want rule %q", ae.Rule, ae.Message, c.Rule)
+					}
+					if ae.Code != apierr.CodePolicy && ae.Code != apierr.CodeInvalid {
+						t.Errorf("code %s, want a 4xx", ae.Code)
+					}
+				})
 			}
-			started, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, req)
-			ae := apierr.From(err)
-			if ae == nil {
-				t.Fatalf("accepted (job %s)", started.Job.ID)
+			cs, ns, vs := owned(t, h, alice.UserID, "")
+			if len(cs)+len(ns)+len(vs) > 0 {
+				t.Errorf("refused stacks left objects: containers %v networks %v volumes %v", cs, ns, vs)
 			}
-			if ae.Rule != c.Rule {
-				t.Fatalf("refused by %q (%s), want rule %q", ae.Rule, ae.Message, c.Rule)
-			}
-			if ae.Code != apierr.CodePolicy && ae.Code != apierr.CodeInvalid {
-				t.Errorf("code %s, want a 4xx", ae.Code)
-			}
+			t.Logf("%d compose escape cases refused under %s", len(cases), rt)
 		})
-	}
-	cs, ns, vs := owned(t, h, alice.UserID, "")
-	if len(cs)+len(ns)+len(vs) > 0 {
-		t.Errorf("refused stacks left objects: containers %v networks %v volumes %v", cs, ns, vs)
 	}
 }
 
