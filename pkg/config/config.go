@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,18 @@ func (e *Env) String(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// List is key's value (or def) split at commas, each item trimmed and
+// empty items dropped: "a, b,,c" is [a b c]; an empty value is nil.
+func (e *Env) List(key, def string) []string {
+	var out []string
+	for _, item := range strings.Split(e.String(key, def), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // Int is key's value or def.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -43,5 +44,31 @@ func TestMalformedIsAnError(t *testing.T) {
 		if e.Err() == nil {
 			t.Errorf("%s: malformed value accepted", tt.name)
 		}
+	}
+}
+
+func TestList(t *testing.T) {
+	cases := []struct {
+		name, value string
+		set         bool
+		def         string
+		want        []string
+	}{
+		{name: "unset takes the default", def: "/etc/passwd,/etc/group", want: []string{"/etc/passwd", "/etc/group"}},
+		{name: "items trimmed, empties dropped", value: " a, b,,c ,", set: true, want: []string{"a", "b", "c"}},
+		{name: "empty value takes the default, as String", value: "", set: true, def: "x", want: []string{"x"}},
+		{name: "unset, empty default", want: nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{}
+			if tc.set {
+				m["K"] = tc.value
+			}
+			got := FromMap(m).List("K", tc.def)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("List = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

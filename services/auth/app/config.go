@@ -41,7 +41,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 			ID:    strings.TrimSpace(e.String("BOOTSTRAP_ADMIN_ID", "")),
 			Email: strings.TrimSpace(e.String("BOOTSTRAP_ADMIN", "")),
 		},
-		AccountFiles: splitList(e.String("RESERVED_ACCOUNT_FILES", "/etc/passwd,/etc/group")),
+		AccountFiles: e.List("RESERVED_ACCOUNT_FILES", "/etc/passwd,/etc/group"),
 		CacheTTL:     e.Duration("AUTH_SESSION_CACHE_TTL", 10*time.Second),
 		Concurrency:  e.Int("AUTH_CONCURRENCY", 64),
 	}
@@ -52,14 +52,4 @@ func LoadConfig(e *config.Env) (Config, error) {
 		return c, fmt.Errorf("config: BOOTSTRAP_ADMIN=%q must be an e-mail address (honoured once verified), not a username; or set BOOTSTRAP_ADMIN_ID to a Kratos identity id", c.Bootstrap.Email)
 	}
 	return c, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

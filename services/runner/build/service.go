@@ -12,7 +12,6 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -78,7 +77,7 @@ func LoadOptions(e *config.Env) Options {
 		QueuePerUser:  e.Int("BUILD_QUEUE_PER_USER", 4),
 		CgroupRoot:    e.String("BUILD_CGROUP_ROOT", "/sys/fs/cgroup"),
 		Timeout:       e.Duration("BUILD_TIMEOUT", 30*time.Minute),
-		Registries:    splitList(e.String("RUNNER_PULL_REGISTRIES", "")),
+		Registries:    e.List("RUNNER_PULL_REGISTRIES", ""),
 	}
 }
 
@@ -322,14 +321,4 @@ func validate(req msg.BuildRequest) error {
 		return apierr.Invalid("target %q is not a stage name", req.Target)
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -24,7 +24,6 @@ package image
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -81,20 +80,10 @@ func LoadOptions(e *config.Env) Options {
 		Concurrency:   e.Int("RUNNER_CONCURRENCY", 32),
 		PullTimeout:   e.Duration("RUNNER_PULL_TIMEOUT", 30*time.Minute),
 		ProgressEvery: e.Duration("RUNNER_PULL_PROGRESS_EVERY", jobs.DefaultEvery),
-		Registries:    splitList(e.String("RUNNER_PULL_REGISTRIES", "")),
+		Registries:    e.List("RUNNER_PULL_REGISTRIES", ""),
 
-		InternalRegistries: splitList(e.String("RUNNER_PULL_INTERNAL_REGISTRIES", "")),
+		InternalRegistries: e.List("RUNNER_PULL_INTERNAL_REGISTRIES", ""),
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func (o Options) withDefaults() Options {
