@@ -88,7 +88,15 @@ type StackProgress struct {
 // StackUpResult is the result of a finished up job.
 type StackUpResult struct {
 	Stack Stack `json:"stack"`
+	// Notes say how the file was honoured where the platform translated
+	// it ("ports 8000:8000 → http://web--alice.apps…", "./app is a
+	// volume seeded from the project"); each was also a progress event
+	// with Status StatusNote, before anything was created.
+	Notes []string `json:"notes,omitempty"`
 }
+
+// StatusNote is the Status of a StackProgress that carries a note (Text).
+const StatusNote = "Note"
 
 // StackDownResult says what a down removed.
 type StackDownResult struct {

@@ -82,6 +82,10 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	if len(project.Services) == 0 {
 		return msg.JobStarted{}, apierr.Invalid("the compose file has no services to run")
 	}
+	tr := &translation{project: project, dir: dir, tenant: t, stack: req.Name}
+	if err := translate(tr); err != nil {
+		return msg.JobStarted{}, err
+	}
 	if err := normalize(project, t, req.Name, s.policy.Limits, s.opts.StopTimeout); err != nil {
 		return msg.JobStarted{}, err
 	}
@@ -117,7 +121,7 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 		defer s.tracker.Done()
 		defer stop()
 		defer cancel()
-		s.runUp(uctx, job, c, t, req.Name, project, builds)
+		s.runUp(uctx, job, c, t, req.Name, project, builds, tr.notes)
 	}()
 	return msg.JobStarted{Job: job.Info()}, nil
 }
@@ -247,7 +251,7 @@ func serviceErr(service string, err error) *apierr.Error {
 // the job exactly once. A first up that fails is rolled back: whatever it
 // created goes (volumes it made included; volumes that were there before
 // are data, and stay).
-func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t policy.Tenant, stack string, p *types.Project, builds []plannedBuild) {
+func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t policy.Tenant, stack string, p *types.Project, builds []plannedBuild, notes []string) {
 	unlock := s.lock(t.UserID, stack)
 	defer unlock()
 	logErr := func(err error) { s.log.WarnContext(ctx, "stack progress lost", "job", job.ID(), "err", err) }
@@ -320,7 +324,7 @@ func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t
 		fail(apierr.From(err))
 		return
 	}
-	if err := job.Done(msg.StackUpResult{Stack: view}); err != nil {
+	if err := job.Done(msg.StackUpResult{Stack: view, Notes: notes}); err != nil {
 		s.log.ErrorContext(ctx, "could not record a finished up", "job", job.ID(), "stack", stack, "err", err)
 	}
 }
