@@ -48,6 +48,17 @@ type Stack struct {
 	Services []StackService `json:"services,omitempty"`
 	Networks []string       `json:"networks,omitempty"` // names the user knows them by
 	Volumes  []string       `json:"volumes,omitempty"`
+	// Renamed maps the names the compose file uses to the names the
+	// platform gave, where they differ (a derived name shortened to fit,
+	// a project folder that became a volume); the stack page shows it.
+	Renamed []StackRename `json:"renamed,omitempty"`
+}
+
+// StackRename is one name of a compose file and the platform's name for it.
+type StackRename struct {
+	Kind string `json:"kind"` // "service", "network", "volume", "bind", …
+	From string `json:"from"` // as the file says it ("db", "./nginx.conf")
+	To   string `json:"to"`   // as the platform names it
 }
 
 // StackService is one service of a stack and its containers.
