@@ -21,7 +21,7 @@ import (
 	"github.com/dockeronline/platform/services/auth/authtest"
 	"github.com/dockeronline/platform/services/auth/signup"
 	gwapp "github.com/dockeronline/platform/services/gateway/app"
-	"github.com/dockeronline/platform/services/proxy"
+	proxyapp "github.com/dockeronline/platform/services/proxy/app"
 	"github.com/dockeronline/platform/services/runner/runnertest"
 )
 
@@ -86,7 +86,7 @@ func startGatewayEnv(t testing.TB, addr string, env map[string]string) string {
 // public listener on addr) until the test ends, as its main does.
 func startProxy(t testing.TB, natsURL, domain, gatewayURL, addr string) {
 	t.Helper()
-	cfg, err := proxy.LoadConfig(config.FromMap(map[string]string{
+	cfg, err := proxyapp.LoadConfig(config.FromMap(map[string]string{
 		"NATS_URL": natsURL, "PROXY_ADDR": addr, "APPS_DOMAIN": domain, "GATEWAY_URL": gatewayURL,
 	}))
 	if err != nil {
@@ -98,7 +98,7 @@ func startProxy(t testing.TB, natsURL, domain, gatewayURL, addr string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	svc, err := proxy.New(cfg, nc, log)
+	svc, err := proxyapp.New(cfg, nc, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/dockeronline/platform/pkg/lifecycle"
 	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/telemetry"
-	"github.com/dockeronline/platform/services/provisioner/internal/hostaccount"
-	"github.com/dockeronline/platform/services/provisioner/internal/provision"
-	"github.com/dockeronline/platform/services/provisioner/internal/sshclient"
-	"github.com/dockeronline/platform/services/provisioner/internal/store"
+	"github.com/dockeronline/platform/services/provisioner/hostaccount"
+	"github.com/dockeronline/platform/services/provisioner/provision"
+	"github.com/dockeronline/platform/services/provisioner/sshclient"
+	"github.com/dockeronline/platform/services/provisioner/store"
 )
 
 // Run serves until ctx ends (or a part fails), then shuts down in order:

@@ -16,7 +16,7 @@ import (
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/subjects"
-	"github.com/dockeronline/platform/services/provisioner/internal/sshdtest"
+	"github.com/dockeronline/platform/services/provisioner/sshdtest"
 )
 
 // The whole path: evt.user.created → the account exists on the host →

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/dockeronline/platform/pkg/config"
-	"github.com/dockeronline/platform/services/provisioner/internal/hostcmd"
-	"github.com/dockeronline/platform/services/provisioner/internal/provision"
-	"github.com/dockeronline/platform/services/provisioner/internal/sshclient"
+	"github.com/dockeronline/platform/services/provisioner/hostcmd"
+	"github.com/dockeronline/platform/services/provisioner/provision"
+	"github.com/dockeronline/platform/services/provisioner/sshclient"
 )
 
 // Config is the provisioner's configuration (see README's table).

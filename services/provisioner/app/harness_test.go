@@ -18,7 +18,7 @@ import (
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/pkg/testenv"
-	"github.com/dockeronline/platform/services/provisioner/internal/provision"
+	"github.com/dockeronline/platform/services/provisioner/provision"
 	"github.com/dockeronline/platform/services/provisioner/provisionertest"
 )
 

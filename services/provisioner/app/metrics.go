@@ -8,7 +8,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/msg"
-	"github.com/dockeronline/platform/services/provisioner/internal/store"
+	"github.com/dockeronline/platform/services/provisioner/store"
 )
 
 var backlogDesc = prometheus.NewDesc(metrics.Namespace+"_provision_backlog",

@@ -10,7 +10,7 @@ import (
 	"github.com/dockeronline/platform/pkg/metrics/metricstest"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/testenv"
-	"github.com/dockeronline/platform/services/provisioner/internal/store"
+	"github.com/dockeronline/platform/services/provisioner/store"
 )
 
 // The backlog is the accounts pending or failed in the store, whatever the

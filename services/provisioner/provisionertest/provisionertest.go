@@ -1,6 +1,6 @@
 // Package provisionertest runs the real provisioner in-process for tests,
 // against a test SSH host: a real sshd whose account changes stay in a
-// private copy of /etc (see internal/sshdtest), never on the machine.
+// private copy of /etc (see sshdtest), never on the machine.
 package provisionertest
 
 import (
@@ -15,7 +15,7 @@ import (
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/services/provisioner/app"
-	"github.com/dockeronline/platform/services/provisioner/internal/sshdtest"
+	"github.com/dockeronline/platform/services/provisioner/sshdtest"
 )
 
 // Host is a test SSH host: sshd on a loopback port.

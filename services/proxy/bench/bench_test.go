@@ -42,7 +42,7 @@ import (
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
 	"github.com/dockeronline/platform/pkg/telemetry"
-	"github.com/dockeronline/platform/services/proxy"
+	"github.com/dockeronline/platform/services/proxy/app"
 )
 
 const (
@@ -65,7 +65,7 @@ type rig struct {
 	tb      testing.TB
 	cli     *client.Client
 	js      jetstream.JetStream
-	svc     *proxy.Service
+	svc     *app.Service
 	addr    string // the proxy's listener
 	network string
 	prefix  string
@@ -170,7 +170,7 @@ func newRig(tb testing.TB) *rig {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg, err := proxy.LoadConfig(config.FromMap(map[string]string{"APPS_DOMAIN": domain, "TRACE_REQUESTS": os.Getenv("TRACE_REQUESTS")}))
+	cfg, err := app.LoadConfig(config.FromMap(map[string]string{"APPS_DOMAIN": domain, "TRACE_REQUESTS": os.Getenv("TRACE_REQUESTS")}))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func newRig(tb testing.TB) *rig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = stopTelemetry(context.Background()) })
-	svc, err := proxy.New(cfg, nc, log)
+	svc, err := app.New(cfg, nc, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
