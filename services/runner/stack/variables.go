@@ -45,7 +45,20 @@ func fileVariables(compose []byte) ([]*variableUse, error) {
 		for k := range found {
 			names = append(names, k)
 		}
-		sort.Strings(names) // one scalar's variables: a stable order
+		// One scalar's variables in the order it names them.
+		at := func(n string) int {
+			i := strings.Index(s, "${"+n)
+			if j := strings.Index(s, "$"+n); i < 0 || (j >= 0 && j < i) {
+				i = j
+			}
+			return i
+		}
+		sort.Slice(names, func(i, j int) bool {
+			if a, b := at(names[i]), at(names[j]); a != b {
+				return a < b
+			}
+			return names[i] < names[j]
+		})
 		for _, name := range names {
 			v := found[name]
 			u, ok := byName[name]
@@ -60,7 +73,7 @@ func fileVariables(compose []byte) ([]*variableUse, error) {
 					u.DefaultValue = v.DefaultValue
 				}
 			}
-			if !contains(u.paths, path) {
+			if !hasString(u.paths, path) {
 				u.paths = append(u.paths, path)
 			}
 		}
@@ -74,7 +87,7 @@ func fileVariables(compose []byte) ([]*variableUse, error) {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				visit(v, join(path, k.Value))
+				visit(v, varPath(path, k.Value))
 			}
 		case yaml.ScalarNode:
 			use(n.Value, path)
@@ -94,14 +107,14 @@ func fileVariables(compose []byte) ([]*variableUse, error) {
 	return order, nil
 }
 
-func join(path, key string) string {
+func varPath(path, key string) string {
 	if path == "" {
 		return key
 	}
 	return path + "." + key
 }
 
-func contains(list []string, s string) bool {
+func hasString(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
 			return true

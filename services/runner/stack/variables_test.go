@@ -114,14 +114,14 @@ func TestReadDotEnvStaysInProject(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || len(got) != len(c.want) || (c.want != nil && got[firstKey(c.want)] != c.want[firstKey(c.want)]) {
+			if err != nil || len(got) != len(c.want) || (c.want != nil && got[dotEnvKey(c.want)] != c.want[dotEnvKey(c.want)]) {
 				t.Fatalf("got %v, %v; want %v", got, err, c.want)
 			}
 		})
 	}
 }
 
-func firstKey(m map[string]string) string {
+func dotEnvKey(m map[string]string) string {
 	for k := range m {
 		return k
 	}
