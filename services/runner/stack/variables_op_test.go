@@ -31,10 +31,14 @@ func TestStackVariablesAndDotEnv(t *testing.T) {
 	}{
 		{name: "compose only", as: alice, req: func() msg.StackVariablesRequest { return msg.StackVariablesRequest{Compose: compose} }},
 		{name: "with the project", as: alice, dotEnv: true,
-			req:    func() msg.StackVariablesRequest { return msg.StackVariablesRequest{Compose: compose, Context: upload(t, h, alice.UserID, files)} },
+			req: func() msg.StackVariablesRequest {
+				return msg.StackVariablesRequest{Compose: compose, Context: upload(t, h, alice.UserID, files)}
+			},
 			values: map[string]string{"IMAGE": h.image, "GREETING": "hello-from-dotenv", "WHO": "dotenv"}},
 		{name: "another user's upload", as: bob, errCode: apierr.CodeNotFound,
-			req: func() msg.StackVariablesRequest { return msg.StackVariablesRequest{Compose: compose, Context: upload(t, h, alice.UserID, files)} }},
+			req: func() msg.StackVariablesRequest {
+				return msg.StackVariablesRequest{Compose: compose, Context: upload(t, h, alice.UserID, files)}
+			}},
 		{name: "no compose", as: alice, errCode: apierr.CodeInvalid, req: func() msg.StackVariablesRequest { return msg.StackVariablesRequest{} }},
 	}
 	for _, c := range cases {
@@ -74,7 +78,9 @@ func TestStackVariablesAndDotEnv(t *testing.T) {
 	if err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	t.Cleanup(func() { _, _ = call[msg.StackDownResult](t, h, alice, subjects.StackDown, msg.StackRef{Name: "vars", Volumes: true}) })
+	t.Cleanup(func() {
+		_, _ = call[msg.StackDownResult](t, h, alice, subjects.StackDown, msg.StackRef{Name: "vars", Volumes: true})
+	})
 	evs := finish(t, h, started.Job.ID)
 	last := evs[len(evs)-1]
 	if last.Type != msg.JobEventDone {
