@@ -185,7 +185,7 @@ func TestPagesRender(t *testing.T) {
 		{"flow", flowView{Kind: "registration", Title: "Create your account", Messages: texts(ui.Messages), Forms: forms(ui)},
 			[]string{`action="http://gw.example/.ory/kratos/public/self-service/registration?flow=f1"`, `name="csrf_token" value="tok123"`, "exists already", "does not match pattern", `pattern="` + usernamePattern[:8], "Already have an account?"}},
 		{"stacks", stacksView{NamePattern: objectPattern, NameMax: 24, V: stackValues{Name: "plex", Compose: "services: {}"},
-			Vars: stackVarsView{Listed: true, Vars: []stackVar{{Name: "PLEX_MEDIA_PATH", Required: true, Used: "services.plex.volumes"}, {Name: "TZ", Value: "Etc/UTC", Default: "Etc/UTC", Used: "services.plex.environment"}}},
+			Vars:   stackVarsView{Listed: true, Vars: []stackVar{{Name: "PLEX_MEDIA_PATH", Required: true, Used: "services.plex.volumes"}, {Name: "TZ", Value: "Etc/UTC", Default: "Etc/UTC", Used: "services.plex.environment"}}},
 			Stacks: []msg.Stack{{Name: "wordpress-mysql", Status: "running", Renamed: []msg.StackRename{{Kind: "service", From: "wordpress", To: "ada--wordpress-mysq-3f2a-wordpress"}}}}},
 			[]string{`name="var.PLEX_MEDIA_PATH"`, `required data-invalid-message="PLEX_MEDIA_PATH must be set."`, `name="var.TZ" value="Etc/UTC"`, "services.plex.volumes", `formaction="/stacks/variables" formnovalidate`,
 				`data-rename="service"`, "ada--wordpress-mysq-3f2a-wordpress"}},

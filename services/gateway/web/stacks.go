@@ -44,7 +44,7 @@ type stackVarsView struct {
 
 type stackVar struct {
 	Name, Value, Default, Used string
-	Required, FromDotEnv     bool
+	Required, FromDotEnv       bool
 }
 
 // varField is the prefix of a variable's input name: "var.TAG".
