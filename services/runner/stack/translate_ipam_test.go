@@ -4,6 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/services/runner/policy"
 )
 
 // TestTranslateIPAM: a file's subnets and fixed addresses give way to the
@@ -80,5 +85,27 @@ networks:
 				}
 			}
 		})
+	}
+}
+
+// TestPolicyStillRefusesIPAM: a project whose ipam was not translated (a
+// step skipped, a path around translate) is refused by the policy, as
+// before: the translation is what makes files deploy, not what keeps the
+// host safe.
+func TestPolicyStillRefusesIPAM(t *testing.T) {
+	dir := writeProject(t, nil)
+	p, err := loadProject(context.Background(), dir, "alice--lan", []byte("services:\n  web:\n    image: busybox:latest\n    networks: [lan]\nnetworks:\n  lan:\n    ipam:\n      config:\n        - subnet: 192.168.1.0/24\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := identity.Caller{UserID: "u-alice", Username: "alice", Role: identity.RoleUser}
+	tenant := policy.Tenant{UserID: alice.UserID, Username: alice.Username}
+	lim := policy.DefaultLimits()
+	if err := normalize(p, tenant, "lan", lim, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	err = policy.New(lim).Compose(alice, tenant, p, dir.path)
+	if ae := apierr.From(err); ae == nil || ae.Rule != policy.RuleNetwork || !strings.Contains(ae.Message, "address management") {
+		t.Fatalf("got %v, want a refusal by %s", err, policy.RuleNetwork)
 	}
 }
