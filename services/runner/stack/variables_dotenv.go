@@ -10,6 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/services/runner/policy"
 )
 
 // DotEnvFile is the project's variables file, next to the compose file at
@@ -35,11 +36,13 @@ func (p *projectDir) readDotEnv(reqEnv map[string]string) (map[string]string, er
 		return nil, nil
 	}
 	if err != nil {
-		return nil, apierr.Policy(RuleComposeInterpolation, "the project's .env cannot be read: %v", err)
+		// The upload's links only point down; a .env leading out of the
+		// project anyway is refused as any path out of the upload is.
+		return nil, apierr.Policy(policy.RuleUploadPaths, "the project's .env cannot be read inside the upload: %v", err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, apierr.Policy(RuleComposeInterpolation, "the project's .env is not a file")
+		return nil, apierr.Policy(policy.RuleUploadPaths, "the project's .env is not a file of the upload")
 	}
 	raw, err := io.ReadAll(io.LimitReader(f, maxDotEnvBytes+1))
 	if err != nil {

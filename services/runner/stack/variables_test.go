@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/services/runner/policy"
 )
 
 // TestParseDotEnv: a project's .env is read as compose-go reads it —
@@ -109,8 +110,8 @@ func TestReadDotEnvStaysInProject(t *testing.T) {
 			}
 			got, err := dir.readDotEnv(nil)
 			if c.refuse {
-				if err == nil || got["LEAK"] != "" {
-					t.Fatalf("got %v, %v: want a refusal", got, err)
+				if ae := apierr.From(err); ae == nil || ae.Rule != policy.RuleUploadPaths || got["LEAK"] != "" {
+					t.Fatalf("got %v, %v: want a refusal by %s", got, err, policy.RuleUploadPaths)
 				}
 				return
 			}
