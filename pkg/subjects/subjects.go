@@ -66,6 +66,8 @@ const (
 	StackDown RunnerOp = "stack.down" // cmd.runner.stack.down
 	StackList RunnerOp = "stack.list" // cmd.runner.stack.list
 	StackGet  RunnerOp = "stack.get"  // cmd.runner.stack.get
+	// StackVariables lists the variables a compose file uses.
+	StackVariables RunnerOp = "stack.variables" // cmd.runner.stack.variables
 
 	UsageGet  RunnerOp = "usage.get"  // cmd.runner.usage.get: quota and usage of a user
 	QuotaSet  RunnerOp = "quota.set"  // cmd.runner.quota.set: admins

@@ -10,7 +10,7 @@ import (
 
 // Endpoints are the API's stack operations as go-kit endpoints.
 type Endpoints struct {
-	Up, List, Get, Down, Restart endpoint.Endpoint
+	Up, List, Get, Down, Restart, Variables endpoint.Endpoint
 }
 
 // MakeEndpoints wraps s.
@@ -21,5 +21,8 @@ func MakeEndpoints(s Service) Endpoints {
 		Get:     func(ctx context.Context, req any) (any, error) { return s.Get(ctx, req.(msg.StackRef)) },
 		Down:    func(ctx context.Context, req any) (any, error) { return s.Down(ctx, req.(msg.StackRef)) },
 		Restart: func(ctx context.Context, req any) (any, error) { return s.Restart(ctx, req.(msg.StackRef)) },
+		Variables: func(ctx context.Context, req any) (any, error) {
+			return s.Variables(ctx, req.(VariablesRequest))
+		},
 	}
 }

@@ -60,3 +60,7 @@ func (l logging) Restart(ctx context.Context, ref msg.StackRef) (v msg.Stack, er
 	defer func(t time.Time) { l.done(ctx, "stack.restart", ref.Name, t, err) }(time.Now())
 	return l.next.Restart(ctx, ref)
 }
+
+func (l logging) Variables(ctx context.Context, req VariablesRequest) (msg.StackVariables, error) {
+	return l.next.Variables(ctx, req)
+}

@@ -31,6 +31,14 @@ type UpRequest struct {
 	Context io.Reader
 }
 
+// VariablesRequest is a variables listing as the HTTP transport decoded
+// it: the compose file and the uploaded project (nil when there is none),
+// whose .env gives values.
+type VariablesRequest struct {
+	Vars    msg.StackVariablesRequest
+	Context io.Reader
+}
+
 // Service is the stack API.
 type Service interface {
 	Up(ctx context.Context, req UpRequest) (msg.JobStarted, error)
@@ -38,6 +46,9 @@ type Service interface {
 	Get(ctx context.Context, ref msg.StackRef) (msg.Stack, error)
 	Down(ctx context.Context, ref msg.StackRef) (msg.StackDownResult, error)
 	Restart(ctx context.Context, ref msg.StackRef) (msg.Stack, error)
+	// Variables lists the variables a compose file uses (the stack form's
+	// inputs), with the values the project's .env gives.
+	Variables(ctx context.Context, req VariablesRequest) (msg.StackVariables, error)
 }
 
 // Links makes web links the way the proxy serves them: the lowest TCP port
@@ -167,4 +178,29 @@ func (s *service) Restart(ctx context.Context, ref msg.StackRef) (msg.Stack, err
 		}
 	}
 	return s.Get(ctx, ref)
+}
+
+func (s *service) Variables(ctx context.Context, req VariablesRequest) (msg.StackVariables, error) {
+	c, err := identity.Require(ctx)
+	if err != nil {
+		return msg.StackVariables{}, apierr.New(apierr.CodeUnauthenticated, "sign in to read a compose file's variables")
+	}
+	if strings.TrimSpace(req.Vars.Compose) == "" {
+		return msg.StackVariables{}, apierr.Invalid("compose is required: the compose file's YAML")
+	}
+	if req.Vars.Context != "" {
+		return msg.StackVariables{}, apierr.Invalid("context is not a name: upload the project as the \"context\" part of a multipart form")
+	}
+	if req.Context != nil {
+		name, err := s.uploads.Put(ctx, c.UserID, req.Context)
+		if err != nil {
+			return msg.StackVariables{}, err
+		}
+		req.Vars.Context = name
+	}
+	v, err := runner[msg.StackVariables](ctx, s.nc, subjects.StackVariables, req.Vars)
+	if err != nil && req.Vars.Context != "" {
+		s.uploads.Delete(ctx, req.Vars.Context) // the runner may not have read it
+	}
+	return v, err
 }

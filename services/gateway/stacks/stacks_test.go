@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +21,8 @@ import (
 type fake struct {
 	stack msg.Stack
 	refs  []msg.StackRef
+	vars  []msg.StackVariablesRequest
+	ctx   []string // the uploaded project each variables call carried
 }
 
 func (f *fake) Up(context.Context, stacks.UpRequest) (msg.JobStarted, error) {
@@ -40,6 +43,16 @@ func (f *fake) Down(_ context.Context, ref msg.StackRef) (msg.StackDownResult, e
 	return msg.StackDownResult{Name: ref.Name}, nil
 }
 func (f *fake) Restart(context.Context, msg.StackRef) (msg.Stack, error) { return f.stack, nil }
+func (f *fake) Variables(_ context.Context, req stacks.VariablesRequest) (msg.StackVariables, error) {
+	f.vars = append(f.vars, req.Vars)
+	project := ""
+	if req.Context != nil {
+		b, _ := io.ReadAll(req.Context)
+		project = string(b)
+	}
+	f.ctx = append(f.ctx, project)
+	return msg.StackVariables{Variables: []msg.StackVariable{{Name: "TAG", Used: []string{"services.web.image"}}}}, nil
+}
 
 func shop() msg.Stack {
 	return msg.Stack{Name: "shop", Username: "alice", Services: []msg.StackService{
@@ -137,5 +150,61 @@ func TestBadUpsAreRefused(t *testing.T) {
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(body.Error.Message, strings.ReplaceAll(c.says, `\"`, `"`)) {
 			t.Errorf("POST %s: %d %+v, want 400 saying %s", c.ct, res.StatusCode, body.Error, c.says)
 		}
+	}
+}
+
+// TestVariablesTakesJSONOrTheProject: POST /stacks/variables takes the
+// compose file as JSON, or the multipart form of an up with the project,
+// and answers the runner's list.
+func TestVariablesTakesJSONOrTheProject(t *testing.T) {
+	f := &fake{}
+	r := chi.NewRouter()
+	stacks.Mount(r, f, 1<<20, http.NotFoundHandler())
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	multipart := func(request, project string) (string, io.Reader) {
+		var b strings.Builder
+		w := multipart.NewWriter(&b)
+		pw, _ := w.CreateFormField("request")
+		_, _ = io.WriteString(pw, request)
+		cw, _ := w.CreateFormFile("context", "project.tar")
+		_, _ = io.WriteString(cw, project)
+		_ = w.Close()
+		return w.FormDataContentType(), strings.NewReader(b.String())
+	}
+	mct, mbody := multipart(`{"compose":"services: {}"}`, "tar bytes")
+	for _, c := range []struct {
+		name, ct string
+		body     io.Reader
+		status   int
+		project  string
+	}{
+		{"json", "application/json", strings.NewReader(`{"compose":"services: {}"}`), http.StatusOK, ""},
+		{"multipart", mct, mbody, http.StatusOK, "tar bytes"},
+		{"unknown field", "application/json", strings.NewReader(`{"compose":"x","env":{}}`), http.StatusBadRequest, ""},
+		{"yaml", "text/yaml", strings.NewReader("services: {}"), http.StatusBadRequest, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f.vars, f.ctx = nil, nil
+			res, err := srv.Client().Post(srv.URL+"/stacks/variables", c.ct, c.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got msg.StackVariables
+			_ = json.NewDecoder(res.Body).Decode(&got)
+			res.Body.Close()
+			if res.StatusCode != c.status {
+				t.Fatalf("%d, want %d", res.StatusCode, c.status)
+			}
+			if c.status != http.StatusOK {
+				return
+			}
+			if len(f.vars) != 1 || f.vars[0].Compose != "services: {}" || f.ctx[0] != c.project {
+				t.Errorf("runner got %+v with project %q", f.vars, f.ctx)
+			}
+			if len(got.Variables) != 1 || got.Variables[0].Name != "TAG" {
+				t.Errorf("answered %+v", got)
+			}
+		})
 	}
 }

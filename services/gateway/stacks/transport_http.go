@@ -31,6 +31,9 @@ import (
 //	GET    /stacks                 the caller's stacks (?all=true: everyone's, admins)
 //	GET    /stacks/{name}          services with their containers' state and links
 //	DELETE /stacks/{name}          down (?volumes=true: the volumes too)
+//	POST   /stacks/variables       JSON {"compose"}, or the multipart form as
+//	                               for POST /stacks → 200 the variables the
+//	                               file uses, with the project's .env values
 //	POST   /stacks/{name}/restart  restart every container
 //	GET    /stacks/{name}/logs     ?service=web: that service's logs, as
 //	                               GET /containers/{name}/logs serves them
@@ -61,6 +64,7 @@ func Mount(r chi.Router, svc Service, maxContext int64, containerLogs http.Handl
 	r.Get("/stacks", server(e.List, decodeList, encodeJSON(http.StatusOK)))
 	r.Get("/stacks/{name}", server(e.Get, decodeRef, encodeJSON(http.StatusOK)))
 	r.Delete("/stacks/{name}", server(e.Down, decodeRef, encodeJSON(http.StatusOK)))
+	r.Post("/stacks/variables", builds.LimitBody(maxContext, server(e.Variables, decodeVariables, encodeJSON(http.StatusOK))))
 	r.Post("/stacks/{name}/restart", server(e.Restart, decodeRef, encodeJSON(http.StatusOK)))
 	r.Get("/stacks/{name}/logs", serviceLogs(svc, containerLogs))
 }
@@ -99,6 +103,29 @@ func decodeUp(_ context.Context, r *http.Request) (any, error) {
 			return nil, err
 		}
 		return UpRequest{Stack: req, Context: part}, nil
+	}
+	return nil, apierr.Invalid("Content-Type %q is not supported: send JSON, or a multipart form with the project", mt)
+}
+
+func decodeVariables(_ context.Context, r *http.Request) (any, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct != "" && err != nil {
+		return nil, apierr.Invalid("Content-Type %q is not valid", ct)
+	}
+	var req msg.StackVariablesRequest
+	switch {
+	case ct == "" || mt == "application/json":
+		if err := httpx.DecodeStrict(nil, r, &req); err != nil {
+			return nil, err
+		}
+		return VariablesRequest{Vars: req}, nil
+	case mt == "multipart/form-data":
+		part, err := builds.Multipart(r, &req)
+		if err != nil {
+			return nil, err
+		}
+		return VariablesRequest{Vars: req, Context: part}, nil
 	}
 	return nil, apierr.Invalid("Content-Type %q is not supported: send JSON, or a multipart form with the project", mt)
 }

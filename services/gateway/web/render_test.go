@@ -184,6 +184,12 @@ func TestPagesRender(t *testing.T) {
 		{"error", errorView{Status: 404, Err: &apierr.Error{Code: apierr.CodeNotFound, Message: "container \"x\" not found"}}, []string{"404", "not found"}},
 		{"flow", flowView{Kind: "registration", Title: "Create your account", Messages: texts(ui.Messages), Forms: forms(ui)},
 			[]string{`action="http://gw.example/.ory/kratos/public/self-service/registration?flow=f1"`, `name="csrf_token" value="tok123"`, "exists already", "does not match pattern", `pattern="` + usernamePattern[:8], "Already have an account?"}},
+		{"stacks", stacksView{NamePattern: objectPattern, NameMax: 24, V: stackValues{Name: "plex", Compose: "services: {}"},
+			Vars:   stackVarsView{Listed: true, Vars: []stackVar{{Name: "PLEX_MEDIA_PATH", Required: true, Used: "services.plex.volumes"}, {Name: "TZ", Value: "Etc/UTC", Default: "Etc/UTC", Used: "services.plex.environment"}}},
+			Stacks: []msg.Stack{{Name: "wordpress-mysql", Status: "running", Renamed: []msg.StackRename{{Kind: "service", From: "wordpress", To: "ada--wordpress-mysq-3f2a-wordpress"}}}}},
+			[]string{`name="var.PLEX_MEDIA_PATH"`, `required data-invalid-message="PLEX_MEDIA_PATH must be set."`, `name="var.TZ" value="Etc/UTC"`, "services.plex.volumes", `formaction="/stacks/variables" formnovalidate`,
+				`data-rename="service"`, "ada--wordpress-mysq-3f2a-wordpress"}},
+		{"stacks", stacksView{Vars: stackVarsView{Listed: true}}, []string{"The compose file uses no variables."}},
 		{"admin", adminUsersView{Tab: "users", Available: true, Me: "u1", Users: []admin.User{
 			{User: msg.User{ID: "u1", Username: "ada", Role: identity.RoleAdmin, Bootstrap: true}},
 			{User: msg.User{ID: "u2", Username: "bob", Email: "bob@example.test", Role: identity.RoleUser, LastLogin: &last}, Usage: usage, LinuxAccount: admin.LinuxAccount{State: "failed", Reason: "useradd: exit 9"}}}},

@@ -24,12 +24,31 @@ type stacksView struct {
 	Job         *stackJob
 	NamePattern string
 	NameMax     int
+	Vars        stackVarsView
 }
 
 // stackValues are the deploy form's fields, as typed.
 type stackValues struct {
 	Name, Compose, Env string
+	Vars               map[string]string // the variables' inputs ("var.NAME")
 }
+
+// stackVarsView is the form's list of the compose file's variables, an
+// input each, as Portainer shows them: prefilled with what was typed,
+// else the project's .env value, else the file's default.
+type stackVarsView struct {
+	Listed bool // the file was read (an empty list says it uses none)
+	Err    *apierr.Error
+	Vars   []stackVar
+}
+
+type stackVar struct {
+	Name, Value, Default, Used string
+	Required, FromDotEnv       bool
+}
+
+// varField is the prefix of a variable's input name: "var.TAG".
+const varField = "var."
 
 // stackJob is an up the page follows.
 type stackJob struct {
@@ -70,17 +89,94 @@ func (h *Handler) stacksFragment(w http.ResponseWriter, r *http.Request) {
 	h.fragment(w, "stacks", "stack_rows", map[string]any{"Stacks": st, "Err": err, "CSRF": h.csrf.token(v.cookie)})
 }
 
-// deployStack starts an up job and shows its progress on the stacks page.
-func (h *Handler) deployStack(w http.ResponseWriter, r *http.Request) {
+// stackForm reads the deploy form as typed.
+func stackForm(r *http.Request) stackValues {
 	v := stackValues{
 		Name:    strings.TrimSpace(r.PostFormValue("name")),
 		Compose: r.PostFormValue("compose"),
 		Env:     r.PostFormValue("env"),
+		Vars:    map[string]string{},
 	}
-	env, err := keyValueLines("variable", v.Env)
+	for k, vals := range r.PostForm {
+		if name, ok := strings.CutPrefix(k, varField); ok && name != "" && len(vals) > 0 {
+			v.Vars[name] = vals[0]
+		}
+	}
+	return v
+}
+
+// formEnv is the request's env: each variable's input that holds a value
+// (an empty one is left unset, so the file's default or its required
+// message applies), then the free KEY=VALUE lines, which win.
+func formEnv(v stackValues) (map[string]string, error) {
+	lines, err := keyValueLines("variable", v.Env)
+	if err != nil {
+		return nil, err
+	}
+	var env map[string]string
+	for k, val := range v.Vars {
+		if val == "" {
+			continue
+		}
+		if env == nil {
+			env = map[string]string{}
+		}
+		env[k] = val
+	}
+	for k, val := range lines {
+		if env == nil {
+			env = map[string]string{}
+		}
+		env[k] = val
+	}
+	return env, nil
+}
+
+// stackVars lists the compose file's variables for the form.
+func (h *Handler) stackVars(r *http.Request, v stackValues) stackVarsView {
+	if strings.TrimSpace(v.Compose) == "" {
+		return stackVarsView{}
+	}
+	list, err := h.stacks.Variables(r.Context(), stacks.VariablesRequest{Vars: msg.StackVariablesRequest{Compose: v.Compose}})
+	if err != nil {
+		return stackVarsView{Err: apierr.From(err)}
+	}
+	out := stackVarsView{Listed: true}
+	for _, x := range list.Variables {
+		sv := stackVar{Name: x.Name, Default: x.Default, Required: x.Required, FromDotEnv: x.InDotEnv, Used: strings.Join(x.Used, ", ")}
+		switch typed, ok := v.Vars[x.Name]; {
+		case ok:
+			sv.Value = typed
+		case x.InDotEnv:
+			sv.Value = x.Value
+		default:
+			sv.Value = x.Default
+		}
+		out.Vars = append(out.Vars, sv)
+	}
+	return out
+}
+
+// listStackVars answers the form's "List variables": the page again with
+// an input per variable (without JS), or that list alone (the page's
+// script asks as the compose file is typed).
+func (h *Handler) listStackVars(w http.ResponseWriter, r *http.Request) {
+	v := stackForm(r)
+	vars := h.stackVars(r, v)
+	if r.Header.Get("X-Fragment") != "" {
+		h.fragment(w, "stacks", "stack_vars", vars)
+		return
+	}
+	h.renderStacks(w, r, http.StatusOK, stacksView{V: v, Vars: vars})
+}
+
+// deployStack starts an up job and shows its progress on the stacks page.
+func (h *Handler) deployStack(w http.ResponseWriter, r *http.Request) {
+	v := stackForm(r)
+	env, err := formEnv(v)
 	if err != nil {
 		e := apierr.From(err)
-		h.renderStacks(w, r, e.HTTPStatus(), stacksView{V: v, UpErr: e})
+		h.renderStacks(w, r, e.HTTPStatus(), stacksView{V: v, UpErr: e, Vars: h.stackVars(r, v)})
 		return
 	}
 	h.audited(w, r, func(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +184,7 @@ func (h *Handler) deployStack(w http.ResponseWriter, r *http.Request) {
 		started, err := h.stacks.Up(r.Context(), stacks.UpRequest{Stack: msg.StackUpRequest{Name: v.Name, Compose: v.Compose, Env: env}})
 		if err != nil {
 			e := apierr.From(err)
-			h.renderStacks(w, r, e.HTTPStatus(), stacksView{V: v, UpErr: e, Rule: ruleWords(e.Rule)})
+			h.renderStacks(w, r, e.HTTPStatus(), stacksView{V: v, UpErr: e, Rule: ruleWords(e.Rule), Vars: h.stackVars(r, v)})
 			return
 		}
 		q := url.Values{"job": {started.Job.ID}, "stack": {v.Name}}

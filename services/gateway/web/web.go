@@ -160,6 +160,7 @@ func (h *Handler) Mount(r chi.Router) {
 				r.Get("/stacks", h.stacksPage)
 				r.Post("/stacks", h.deployStack)
 				r.Post("/stacks/down", h.downStack)
+				r.Post("/stacks/variables", h.listStackVars)
 				r.Get("/fragments/stacks", h.stacksFragment)
 			}
 			for _, s := range soonPages {

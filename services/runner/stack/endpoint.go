@@ -8,7 +8,7 @@ import (
 
 // Endpoints are the service's methods as go-kit endpoints.
 type Endpoints struct {
-	Up, Down, List, Get endpoint.Endpoint
+	Up, Down, List, Get, Variables endpoint.Endpoint
 }
 
 // MakeEndpoints wraps s.
@@ -18,5 +18,7 @@ func MakeEndpoints(s Service) Endpoints {
 		Down: bus.Endpoint(s.Down),
 		List: bus.Endpoint(s.List),
 		Get:  bus.Endpoint(s.Get),
+
+		Variables: bus.Endpoint(s.Variables),
 	}
 }

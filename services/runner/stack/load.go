@@ -21,8 +21,9 @@ import (
 // project directory. Its errors are quoted as they are.
 //
 // What compose-go would read from the host is kept in the upload:
-//   - interpolation sees env only: the runner's environment never leaks
-//     into a stack;
+//   - interpolation sees the project's .env overridden by env, as
+//     `docker compose` reads a project's .env and the shell: the runner's
+//     environment never leaks into a stack;
 //   - every file it loads (extends: file) goes through a resource loader
 //     that refuses paths outside the project directory, before reading;
 //   - env_file and label_file are not read at load (the policy refuses
@@ -44,6 +45,14 @@ func load(ctx context.Context, dir *projectDir, project string, compose []byte, 
 	if err != nil {
 		return nil, err
 	}
+	dotEnv, err := dir.readDotEnv(env)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	env = projectEnv(dotEnv, env)
+	// The .env's values are measured with the request's: each is what a
+	// ${VAR} may grow to.
 	if err := scanCompose(dir.path, compose, env, lim); err != nil {
 		release()
 		return nil, err
@@ -98,6 +107,9 @@ func loadProject(ctx context.Context, dir *projectDir, project string, compose [
 		var ae *apierr.Error
 		if errors.As(err, &ae) {
 			return nil, ae
+		}
+		if named := explainUnset(compose, env, err); named != nil {
+			return nil, named
 		}
 		return nil, apierr.Invalid("the compose file is invalid: %v", err)
 	}

@@ -46,3 +46,8 @@ func (l logging) Get(ctx context.Context, ref msg.StackRef) (v msg.Stack, err er
 	defer func(t time.Time) { l.done(ctx, "get", ref.Name, t, err) }(time.Now())
 	return l.next.Get(ctx, ref)
 }
+
+func (l logging) Variables(ctx context.Context, req msg.StackVariablesRequest) (v msg.StackVariables, err error) {
+	defer func(t time.Time) { l.done(ctx, "variables", "", t, err) }(time.Now())
+	return l.next.Variables(ctx, req)
+}

@@ -41,6 +41,9 @@ type Service interface {
 	Down(ctx context.Context, ref msg.StackRef) (msg.StackDownResult, error)
 	List(ctx context.Context, req msg.StackListRequest) (msg.StackList, error)
 	Get(ctx context.Context, ref msg.StackRef) (msg.Stack, error)
+	// Variables lists the variables a compose file uses, with the
+	// uploaded project's .env values (the stack form's inputs).
+	Variables(ctx context.Context, req msg.StackVariablesRequest) (msg.StackVariables, error)
 }
 
 // Options tune stacks; zero values take the documented defaults.

@@ -29,7 +29,14 @@ func (tr *translation) note(format string, args ...any) {
 
 // translateSteps run in order, after compose-go's load and before
 // normalize puts the project into the user's namespace.
-var translateSteps = []func(*translation) error{}
+var translateSteps = []func(*translation) error{
+	// Network settings only: independent of the steps that rename or
+	// rewrite services' files and ports.
+	translateIPAM,
+	// Last: notes on what interpolation left empty, from the file as
+	// written.
+	translateUnset,
+}
 
 // translate runs every step on the loaded project.
 func translate(tr *translation) error {

@@ -15,5 +15,7 @@ func Handlers(e Endpoints) bus.Handlers {
 		s(subjects.StackDown): bus.NewSubscriber[msg.StackRef](e.Down),
 		s(subjects.StackList): bus.NewSubscriber[msg.StackListRequest](e.List),
 		s(subjects.StackGet):  bus.NewSubscriber[msg.StackRef](e.Get),
+
+		s(subjects.StackVariables): bus.NewSubscriber[msg.StackVariablesRequest](e.Variables),
 	}
 }

@@ -24,6 +24,7 @@
     logs();
     pulls();
     jobs();
+    stackVars();
     document.addEventListener("submit", onSubmit);
     document.addEventListener("input", onFieldEdit);
     document.addEventListener("focusout", onFieldLeave);
@@ -61,7 +62,9 @@
   function onSubmit(e) {
     var form = e.target;
     if (form.dataset.submitting) { e.preventDefault(); return; }
-    if (form.hasAttribute("data-validate") && !validateForm(form)) { e.preventDefault(); return; }
+    // A button with formnovalidate ("List variables") submits as typed.
+    var novalidate = e.submitter && e.submitter.formNoValidate;
+    if (form.hasAttribute("data-validate") && !novalidate && !validateForm(form)) { e.preventDefault(); return; }
     if (form.dataset.confirm && form.dataset.confirmed !== "yes" && confirmFirst(form)) { e.preventDefault(); return; }
     form.dataset.submitting = "1";
     var b = form.querySelector("button[data-busy]");
@@ -412,7 +415,8 @@
     var list = card.querySelector("[data-job-resources]");
     var resultBox = card.querySelector("[data-job-result]");
     var errBox = card.querySelector("[data-job-error]");
-    var resources = {}, step = "", chars = 0;
+    var notesEl = card.querySelector("[data-job-notes]");
+    var resources = {}, step = "", chars = 0, notes = {};
     var es = new EventSource(isBuild ? card.dataset.buildJob : card.dataset.stackJob);
 
     function addLines(b) {
@@ -442,6 +446,16 @@
       }
       r.text.textContent = [p.status, p.text].filter(Boolean).join(" ");
     }
+    // A note says how the platform honoured the file (a port became a
+    // link, a subnet is the platform's): listed apart from Compose's events.
+    function note(text) {
+      if (!notesEl || !text || notes[text]) return;
+      notes[text] = true;
+      var li = document.createElement("li");
+      li.textContent = text;
+      notesEl.appendChild(li);
+      notesEl.hidden = false;
+    }
     function end(ok, words) {
       es.close();
       bar.max = 100; bar.value = 100;
@@ -454,6 +468,7 @@
     es.addEventListener("progress", function (e) {
       var ev = JSON.parse(e.data), p = ev.progress || {};
       if (isBuild) { addLines(p); status.textContent = "Building…"; return; }
+      if (p.status === "Note") { note(p.text); return; }
       if (p.build) addLines(p.build);
       resource(p);
       if (p.resource || p.status) status.textContent = [p.resource, p.status].filter(Boolean).join(": ");
@@ -473,6 +488,7 @@
           resultBox.replaceChildren(box);
         }
       } else {
+        (res.notes || []).forEach(note);
         end(true, "Stack " + card.dataset.ref + " is up.");
       }
       document.dispatchEvent(new Event("dol:changed"));
@@ -494,6 +510,37 @@
       errBox.firstChild.focus();
       document.dispatchEvent(new Event("dol:changed"));
     });
+  }
+
+  // ---- Stack form: the compose file's variables, an input each, listed
+  // by the server (the same block "List variables" renders without
+  // script) as the file is typed or pasted. What was typed in the inputs
+  // is posted along, so it stays.
+  function stackVars() {
+    var box = document.querySelector("[data-stack-vars]");
+    var compose = document.getElementById("stack-compose");
+    if (!box || !compose || !window.fetch) return;
+    var form = compose.form, timer = null, ctl = null;
+    function list() {
+      if (!compose.value.trim()) return;
+      if (ctl) ctl.abort();
+      ctl = window.AbortController ? new AbortController() : null;
+      fetch("/stacks/variables", { method: "POST", body: new FormData(form), headers: { "X-Fragment": "1", "Accept": "text/html" }, credentials: "same-origin", signal: ctl && ctl.signal })
+        .then(function (res) { return res.ok ? res.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var next = document.createElement("template");
+          next.innerHTML = html;
+          box.replaceChildren(next.content);
+          box.dataset.listed = "1";
+        })
+        .catch(function () { /* aborted by newer typing, or offline: "List variables" still works */ });
+    }
+    compose.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(list, 600);
+    });
+    if (compose.value.trim() && !box.querySelector("fieldset")) list();
   }
 
   // errorBlock builds the platform's error block (as the server renders
