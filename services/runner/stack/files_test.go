@@ -125,8 +125,36 @@ func TestStackDeliversProjectFiles(t *testing.T) {
 	if cs, ns, vs := owned(t, h, alice.UserID, "shop"); len(cs)+len(ns)+len(vs) != 0 {
 		t.Errorf("after down: containers %v networks %v volumes %v", cs, ns, vs)
 	}
-	seeders, err := h.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", policy.LabelPrefix+"seed")})
+	noSeeders(t, h)
+}
+
+// noSeeders checks that no seeding container is left.
+func noSeeders(t *testing.T, h *harness) {
+	t.Helper()
+	seeders, err := h.cli.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", policy.LabelPrefix+"seed")})
 	if err != nil || len(seeders.Items) != 0 {
 		t.Errorf("seeding containers left: %v, %v", seeders.Items, err)
 	}
+}
+
+// TestFailedUpRemovesSeededVolumes: a first up that fails after seeding
+// (its container cannot start) removes the volumes it seeded, like
+// everything else it made.
+func TestFailedUpRemovesSeededVolumes(t *testing.T) {
+	h := setup(t)
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	compose := fmt.Sprintf("services:\n  web:\n    image: %s\n    command: [\"/no/such/program\"]\n    volumes: [\"./app:/code\", \"/srv/x:/x\"]\n", h.image)
+	req := msg.StackUpRequest{Name: "shop", Compose: compose, Context: upload(t, h, alice.UserID, map[string]string{"app/index.html": "x"})}
+	started, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, req)
+	if err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	evs := finish(t, h, started.Job.ID)
+	if last := evs[len(evs)-1]; last.Type == msg.JobEventDone {
+		t.Fatal("an up whose container cannot start succeeded")
+	}
+	if cs, ns, vs := owned(t, h, alice.UserID, "shop"); len(cs)+len(ns)+len(vs) != 0 {
+		t.Errorf("the failed up left containers %v networks %v volumes %v", cs, ns, vs)
+	}
+	noSeeders(t, h)
 }
