@@ -27,6 +27,11 @@ const filesCompose = `services:
     command: ["sh", "-c", "cat /etc/app.conf /code/index.html /run/secrets/pw; stat -c 'mode=%%a' /etc/app.conf; echo wrote >> /code/log; echo lines=$(wc -l < /code/log); ls /data; echo ready; sleep 3600"]
     volumes: ["./app.conf:/etc/app.conf:ro", "./app:/code", "/srv/x:/data"]
     secrets: [pw]
+  worker:
+    image: %s
+    user: "1000:1000"
+    command: ["sh", "-c", "echo worker-wrote > /logs/w.txt && stat -c 'owner=%%u:%%g' /logs /logs/keep.txt /logs/w.txt && cat /etc/w.conf && echo worker-done; sleep 3600"]
+    volumes: ["./logs:/logs", "./app.conf:/etc/w.conf"]
 secrets:
   pw:
     file: ./db/pw.txt
@@ -43,11 +48,11 @@ func TestStackDeliversProjectFiles(t *testing.T) {
 	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 	u := alice.Username
 	files := func(version string) map[string]string {
-		return map[string]string{"app.conf": "conf-" + version + "\n", "app/index.html": "page-" + version + "\n", "db/pw.txt": "pw-" + version + "\n"}
+		return map[string]string{"app.conf": "conf-" + version + "\n", "app/index.html": "page-" + version + "\n", "db/pw.txt": "pw-" + version + "\n", "logs/keep.txt": "k"}
 	}
 	up := func(version string) msg.StackUpResult {
 		t.Helper()
-		req := msg.StackUpRequest{Name: "shop", Compose: fmt.Sprintf(filesCompose, h.image), Context: upload(t, h, alice.UserID, files(version))}
+		req := msg.StackUpRequest{Name: "shop", Compose: fmt.Sprintf(filesCompose, h.image, h.image), Context: upload(t, h, alice.UserID, files(version))}
 		started, err := call[msg.JobStarted](t, h, alice, subjects.StackUp, req)
 		if err != nil {
 			t.Fatalf("up: %v", err)
@@ -80,6 +85,13 @@ func TestStackDeliversProjectFiles(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("web's output lacks %q:\n%s", want, logs)
 		}
+	}
+
+	// A numeric user owns its seeded folder, as the author's own files on
+	// their machine, and reads its copies.
+	wlogs := dockertest.WaitLogs(t, h.cli, u+"--shop-worker", "worker-done")
+	if strings.Count(wlogs, "owner=1000:1000") != 3 || !strings.Contains(wlogs, "conf-one") {
+		t.Errorf("the worker (user 1000) did not own its files:\n%s", wlogs)
 	}
 
 	ctx := context.Background()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +20,6 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/msg"
-	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/engine"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
@@ -59,7 +59,7 @@ func (s *service) seed(ctx context.Context, t policy.Tenant, p *types.Project, s
 		if sd.files == nil {
 			continue
 		}
-		if err := s.fill(ctx, v.Name, sd.files); err != nil {
+		if err := s.fill(ctx, v.Name, sd); err != nil {
 			return err
 		}
 		pr.send(msg.StackProgress{Resource: "Volume " + v.Name, Status: "Seeded", Text: "from " + sd.from})
@@ -94,7 +94,7 @@ func (s *service) seedVolume(ctx context.Context, t policy.Tenant, project strin
 
 // fill copies files into volume through a container that mounts it, is
 // created from the seed image and never started, and is removed after.
-func (s *service) fill(ctx context.Context, volume string, files *build.Archive) error {
+func (s *service) fill(ctx context.Context, volume string, sd seed) error {
 	img, err := s.seedImage(ctx)
 	if err != nil {
 		return err
@@ -118,10 +118,12 @@ func (s *service) fill(ctx context.Context, volume string, files *build.Archive)
 		}
 	}()
 	r, w := io.Pipe()
-	go func() { w.CloseWithError(writeSeed(w, files)) }()
+	go func() { w.CloseWithError(writeSeed(w, sd)) }()
 	defer r.Close()
 	_, err = s.docker.CopyToContainer(ctx, cr.ID, client.CopyToContainerOptions{
-		DestinationPath: seedTarget, Content: r,
+		// From the root, so the archive's first entry (the mount point)
+		// gives the volume's own folder its owner.
+		DestinationPath: "/", Content: r, CopyUIDGID: true,
 		// The project's files replace what is in their way.
 		AllowOverwriteDirWithFile: true,
 	})
@@ -131,14 +133,18 @@ func (s *service) fill(ctx context.Context, volume string, files *build.Archive)
 	return nil
 }
 
-// writeSeed writes an archive's entries with fresh headers: names,
-// permission bits and link targets as checked at upload, owned by the
-// container's root.
-func writeSeed(w io.Writer, a *build.Archive) error {
+// writeSeed writes the mount point, then the archive's entries beneath it,
+// with fresh headers: names, permission bits and link targets as checked
+// at upload (relative, without ".."), owned by the seed's owner.
+func writeSeed(w io.Writer, sd seed) error {
 	tw := tar.NewWriter(w)
 	now := time.Now()
-	for _, e := range a.Entries {
-		h := &tar.Header{Name: e.Header.Name, Typeflag: e.Header.Typeflag, Mode: e.Header.Mode & 0o777, ModTime: now, Format: tar.FormatPAX}
+	top := strings.TrimPrefix(seedTarget, "/")
+	if err := tw.WriteHeader(&tar.Header{Name: top + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now, Uid: sd.uid, Gid: sd.gid, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	for _, e := range sd.files.Entries {
+		h := &tar.Header{Name: top + "/" + e.Header.Name, Typeflag: e.Header.Typeflag, Mode: e.Header.Mode & 0o777, ModTime: now, Uid: sd.uid, Gid: sd.gid, Format: tar.FormatPAX}
 		switch h.Typeflag {
 		case tar.TypeReg:
 			h.Size = int64(len(e.Data))

@@ -31,6 +31,10 @@ type seed struct {
 	key   string         // the volume's key in the project
 	from  string         // the path as the file wrote it
 	files *build.Archive // the project folder; nil: the volume starts empty
+	// uid and gid own the seeded files: those of the first service binding
+	// the folder when its user: is numeric (a bind shows the author's own
+	// files, which such a service can write), else root.
+	uid, gid int
 }
 
 // userHome is where compose-go expands "~" (the runner's home): a path
@@ -118,7 +122,7 @@ func (ft *fileTranslator) bind(svc *types.ServiceConfig, i int) error {
 		return ft.projectBind(svc, v, src)
 	case ft.home != "" && ft.home != "/" && policy.Inside(ft.home, src):
 		rel, _ := filepath.Rel(ft.home, src)
-		return ft.hostVolume(svc.Name, v, src, "~/"+filepath.ToSlash(rel))
+		return ft.hostVolume(svc, v, src, "~/"+filepath.ToSlash(rel))
 	case policy.Inside(filepath.Dir(dir), src):
 		// The folder the uploads are unpacked in: ../x, or another
 		// stack's upload.
@@ -126,7 +130,7 @@ func (ft *fileTranslator) bind(svc *types.ServiceConfig, i int) error {
 	case policy.HostSystemPath(src):
 		return nil // the host's own: refused by no-bind-mounts
 	}
-	return ft.hostVolume(svc.Name, v, src, src)
+	return ft.hostVolume(svc, v, src, src)
 }
 
 // relShown names a path outside the project as the file wrote it.
@@ -151,7 +155,7 @@ func (ft *fileTranslator) projectBind(svc *types.ServiceConfig, v *types.Service
 	info, err := ft.root.Stat(rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return ft.volume(svc.Name, v, src, shown, build.NewArchive(), "not in the upload: it starts empty, writes persist there")
+		return ft.volume(svc, v, src, shown, build.NewArchive(), "not in the upload: it starts empty, writes persist there")
 	case err != nil:
 		return apierr.Policy(policy.RuleUploadPaths, "service %q: %s leads outside the uploaded project", svc.Name, shown)
 	case info.Mode().IsRegular():
@@ -164,7 +168,7 @@ func (ft *fileTranslator) projectBind(svc *types.ServiceConfig, v *types.Service
 		return apierr.Policy(policy.RuleUploadPaths, "service %q: %s leads outside the uploaded project", svc.Name, shown)
 	}
 	realRel, _ := filepath.Rel(dir, real)
-	return ft.volume(svc.Name, v, src, shown, ft.tr.dir.archive.Sub(filepath.ToSlash(realRel)),
+	return ft.volume(svc, v, src, shown, ft.tr.dir.archive.Sub(filepath.ToSlash(realRel)),
 		"seeded from the project (writes persist there; a redeploy copies the project's files again, over them)")
 }
 
@@ -192,6 +196,9 @@ func (ft *fileTranslator) fileBind(svc *types.ServiceConfig, v *types.ServiceVol
 		p.Configs = types.Configs{}
 	}
 	p.Configs[key] = types.ConfigObjConfig{Content: string(data)}
+	// Owned by root: Compose copies with a uid only by asking the engine
+	// to resolve the service's user:, which fails for a numeric one the
+	// image does not list. The mode lets every user read it.
 	svc.Configs = append(svc.Configs, types.ServiceConfigObjConfig{Source: key, Target: v.Target, Mode: &mode})
 	v.Type = ""
 	ft.tr.note("%s: %s → copied to %s before the container starts (a copy: changes made in the container are not kept)", svc.Name, shown, v.Target)
@@ -200,14 +207,14 @@ func (ft *fileTranslator) fileBind(svc *types.ServiceConfig, v *types.ServiceVol
 
 // hostVolume gives a host path that is not the host's own an empty
 // per-stack volume.
-func (ft *fileTranslator) hostVolume(service string, v *types.ServiceVolumeConfig, src, shown string) error {
-	return ft.volume(service, v, src, shown, nil, "")
+func (ft *fileTranslator) hostVolume(svc *types.ServiceConfig, v *types.ServiceVolumeConfig, src, shown string) error {
+	return ft.volume(svc, v, src, shown, nil, "")
 }
 
 // volume turns bind v into a mount of the per-stack volume standing for
 // src (one per path, shared by the services binding it).
-func (ft *fileTranslator) volume(service string, v *types.ServiceVolumeConfig, src, shown string, files *build.Archive, how string) error {
-	p := ft.tr.project
+func (ft *fileTranslator) volume(svc *types.ServiceConfig, v *types.ServiceVolumeConfig, src, shown string, files *build.Archive, how string) error {
+	p, service := ft.tr.project, svc.Name
 	key, ok := ft.volumes[src]
 	if !ok {
 		short := ft.volumeName(shown)
@@ -220,7 +227,11 @@ func (ft *fileTranslator) volume(service string, v *types.ServiceVolumeConfig, s
 		}
 		p.Volumes[key] = types.VolumeConfig{Name: short}
 		ft.volumes[src] = key
-		ft.tr.seeds = append(ft.tr.seeds, seed{key: key, from: shown, files: files})
+		sd := seed{key: key, from: shown, files: files}
+		if files != nil {
+			sd.uid, sd.gid, _ = numericUser(svc.User)
+		}
+		ft.tr.seeds = append(ft.tr.seeds, sd)
 	}
 	docker := names.Docker(ft.tr.tenant.Username, p.Volumes[key].Name)
 	if files == nil {
@@ -409,4 +420,21 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// numericUser reads a service's user: "uid" or "uid:gid", in numbers (a
+// name needs the image's /etc/passwd); the group is 0 when not given, as
+// Docker runs such a user.
+func numericUser(u string) (uid, gid int, ok bool) {
+	us, gs, _ := strings.Cut(u, ":")
+	uid, err := strconv.Atoi(us)
+	if err != nil || uid < 0 {
+		return 0, 0, false
+	}
+	if gs != "" {
+		if gid, err = strconv.Atoi(gs); err != nil || gid < 0 {
+			return 0, 0, false
+		}
+	}
+	return uid, gid, true
 }

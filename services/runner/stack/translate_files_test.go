@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,9 @@ func translateCompose(t *testing.T, compose string, files []build.Entry, home st
 			if c.Mode != nil {
 				mode = octal(uint32(*c.Mode))
 			}
+			if c.UID != "" {
+				mode += " " + c.UID + ":" + c.GID
+			}
 			out.mounts[name] = append(out.mounts[name], "copy "+c.Target+" "+mode+": "+p.Configs[c.Source].Content)
 		}
 		for _, c := range s.Secrets {
@@ -108,6 +112,9 @@ func translateCompose(t *testing.T, compose string, files []build.Entry, home st
 				ns = append(ns, e.Header.Name)
 			}
 			s += "[" + strings.Join(ns, ",") + "]"
+			if sd.uid != 0 || sd.gid != 0 {
+				s += " " + strconv.Itoa(sd.uid) + ":" + strconv.Itoa(sd.gid)
+			}
 		}
 		out.seeds = append(out.seeds, s)
 	}
@@ -161,6 +168,12 @@ func TestTranslateFiles(t *testing.T) {
 		{name: "a project folder", extra: "    volumes: [\"./app:/code\"]\n",
 			mounts: []string{"volume alice--shop-app /code"}, seeds: []string{"shop-app ./app [index.html,sub,sub/x]"},
 			note: "web: ./app → volume alice--shop-app, seeded from the project (writes persist there"},
+		{name: "a numeric user's copies stay root's, readable", extra: "    user: \"1000:1001\"\n    volumes: [\"./nginx.conf:/etc/n.conf\"]\n",
+			mounts: []string{"copy /etc/n.conf 0644: server {}\n"}},
+		{name: "a numeric user owns its seeded folder", extra: "    user: \"1000\"\n    volumes: [\"./app:/code\"]\n",
+			mounts: []string{"volume alice--shop-app /code"}, seeds: []string{"shop-app ./app [index.html,sub,sub/x] 1000:0"}},
+		{name: "a named user leaves root the owner", extra: "    user: node\n    volumes: [\"./nginx.conf:/etc/n.conf\", \"./app:/code\"]\n",
+			mounts: []string{"copy /etc/n.conf 0644: server {}\n", "volume alice--shop-app /code"}, seeds: []string{"shop-app ./app [index.html,sub,sub/x]"}},
 		{name: "the project itself", extra: "    volumes: [\".:/src:ro\"]\n",
 			mounts: []string{"volume alice--shop-project /src ro"}},
 		{name: "a folder through a link in the upload", extra: "    volumes: [\"./current:/code\"]\n",
