@@ -154,7 +154,7 @@ func fileObject(c identity.Caller, kind, key string, o types.FileObjectConfig, r
 		if mentionsDockerSocket(o.File) {
 			return rule(apierr.CodePolicy, RuleDockerSock, "%s %q: the Docker socket may not be read", kind, key)
 		}
-		return rule(apierr.CodePolicy, RuleUploadPaths, "%s %q: file %s is outside the uploaded project: put it in the project, or use content: or environment:", kind, key, relTo(root, o.File))
+		return rule(apierr.CodePolicy, RuleUploadPaths, "%s %q: file %s is outside the uploaded project: put it in the project, or use content: or environment:", kind, key, asWritten(root, o.File))
 	}
 	if o.External {
 		return rule(apierr.CodePolicy, RuleComposeFeature, "%s %q: external %ss are Swarm objects, not supported here", kind, key, kind)

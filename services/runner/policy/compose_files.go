@@ -2,6 +2,7 @@ package policy
 
 import (
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -57,4 +58,16 @@ func fileTargets(svc string, s types.ServiceConfig) error {
 		}
 	}
 	return nil
+}
+
+// asWritten shows a path outside the upload as the file wrote it: relative
+// ("../secrets/key") when compose-go resolved it from the project's
+// folder, so a refusal never tells where the runner unpacks uploads.
+func asWritten(root, p string) string {
+	if Inside(filepath.Dir(root), p) {
+		if rel, err := filepath.Rel(root, p); err == nil {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return relTo(root, p)
 }

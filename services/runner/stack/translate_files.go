@@ -328,10 +328,10 @@ func (ft *fileTranslator) fileObjects() error {
 	for _, k := range sortedNames(p.Configs) {
 		c := p.Configs[k]
 		data, ok, err := ft.objectFile("config", k, c.File)
-		if err != nil || !ok {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
 		nk := objectKey(sanitize(k), data)
@@ -343,10 +343,10 @@ func (ft *fileTranslator) fileObjects() error {
 	for _, k := range sortedNames(p.Secrets) {
 		c := p.Secrets[k]
 		data, ok, err := ft.objectFile("secret", k, c.File)
-		if err != nil || !ok {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
 		// Compose copies a secret's value from the project's environment

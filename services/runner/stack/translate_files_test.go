@@ -3,6 +3,7 @@ package stack
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -58,6 +59,9 @@ func translateCompose(t *testing.T, compose string, files []build.Entry, home st
 	tr := &translation{project: p, dir: dir, tenant: tenant, stack: "shop"}
 	out := translated{mounts: map[string][]string{}}
 	fail := func(err error) translated {
+		if strings.Contains(err.Error(), base) {
+			t.Errorf("the refusal tells where uploads are unpacked: %v", err)
+		}
 		out.err = err
 		out.rule = apierr.From(err).Rule
 		return out
@@ -159,6 +163,7 @@ func TestTranslateFiles(t *testing.T) {
 		seeds  []string
 		note   string
 		rule   string
+		says   string // in the refusal
 	}{
 		{name: "a project file", extra: "    volumes: [\"./nginx.conf:/etc/nginx/conf.d/default.conf:ro\"]\n",
 			mounts: []string{"copy /etc/nginx/conf.d/default.conf 0444: server {}\n"},
@@ -206,7 +211,7 @@ func TestTranslateFiles(t *testing.T) {
 		{name: "the docker socket", extra: "    volumes: [\"/var/run/docker.sock:/s\"]\n", rule: policy.RuleDockerSock},
 		{name: "a project path naming the socket", extra: "    volumes: [\"./docker.sock:/s\"]\n", rule: policy.RuleDockerSock},
 		{name: "../ out of the project", extra: "    volumes: [\"../:/up\"]\n", rule: policy.RuleUploadPaths},
-		{name: "../ to another upload", extra: "    volumes: [\"../stack-other/app:/up\"]\n", rule: policy.RuleUploadPaths},
+		{name: "../ to another upload", extra: "    volumes: [\"../stack-other/app:/up\"]\n", rule: policy.RuleUploadPaths, says: "../stack-other/app is outside the uploaded project"},
 		{name: "the project's own absolute path", extra: "    volumes: [\"PROJECT/app:/code\"]\n",
 			mutate: func(dir, c string) string { return strings.ReplaceAll(c, "PROJECT", dir) },
 			mounts: []string{"volume alice--shop-app /code"}},
@@ -222,8 +227,8 @@ func TestTranslateFiles(t *testing.T) {
 			mounts: []string{"copy /etc/nginx/nginx.conf -: server {}\n"}},
 		{name: "a config without target", extra: "    configs: [nginx]\nconfigs:\n  nginx:\n    file: ./nginx.conf\n",
 			mounts: []string{"copy /nginx -: server {}\n"}},
-		{name: "a secret from outside the project", extra: "    secrets: [k]\nsecrets:\n  k:\n    file: ../x\n", rule: policy.RuleUploadPaths},
-		{name: "a secret from a host file", extra: "    secrets: [k]\nsecrets:\n  k:\n    file: /etc/shadow\n", rule: policy.RuleUploadPaths},
+		{name: "a secret from outside the project", extra: "    secrets: [k]\nsecrets:\n  k:\n    file: ../x\n", rule: policy.RuleUploadPaths, says: "file ../x is outside the uploaded project"},
+		{name: "a secret from a host file", extra: "    secrets: [k]\nsecrets:\n  k:\n    file: /etc/shadow\n", rule: policy.RuleUploadPaths, says: "file /etc/shadow is outside"},
 		{name: "a secret from the socket", extra: "    secrets: [k]\nsecrets:\n  k:\n    file: /var/run/docker.sock\n", rule: policy.RuleDockerSock},
 		{name: "a config from a folder", extra: "    configs: [c]\nconfigs:\n  c:\n    file: ./app\n", rule: ""},
 		{name: "a config copied onto /proc", extra: "    configs:\n      - source: c\n        target: /proc/x\nconfigs:\n  c:\n    content: x\n", rule: policy.RuleVolumeTarget},
@@ -244,8 +249,8 @@ func TestTranslateFiles(t *testing.T) {
 				return
 			}
 			if c.rule != "" || got.err != nil {
-				if got.rule != c.rule {
-					t.Fatalf("refused by %q (%v), want %q", got.rule, got.err, c.rule)
+				if got.rule != c.rule || !strings.Contains(fmt.Sprint(got.err), c.says) {
+					t.Fatalf("refused by %q (%v), want %q saying %q", got.rule, got.err, c.rule, c.says)
 				}
 				return
 			}
