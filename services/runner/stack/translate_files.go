@@ -438,3 +438,26 @@ func numericUser(u string) (uid, gid int, ok bool) {
 	}
 	return uid, gid, true
 }
+
+// boundCopies refuses a translation that would copy more than max bytes
+// into the stack's containers and volumes: nested folders bound one by
+// one copy the same files again, so the upload's own bound is applied to
+// the total.
+func boundCopies(tr *translation, max int64) error {
+	var total int64
+	for _, sd := range tr.seeds {
+		if sd.files != nil {
+			total += sd.files.Size()
+		}
+	}
+	for _, c := range tr.project.Configs {
+		total += int64(len(c.Content))
+	}
+	for _, c := range tr.project.Secrets {
+		total += int64(len(tr.project.Environment[c.Environment]))
+	}
+	if total > max {
+		return apierr.Policy(policy.RuleSize, "the project's files bound into the stack add up to %d MB, more than the %d MB an upload may hold: bind fewer or smaller folders", total>>20, max>>20)
+	}
+	return nil
+}

@@ -294,3 +294,34 @@ func TestTranslatedNamesAreStable(t *testing.T) {
 		t.Errorf("a changed file kept its copy: %q", c.mounts["web"])
 	}
 }
+
+// TestBoundCopies: folders bound one inside another copy the same files
+// again; the total is held to the upload's own bound.
+func TestBoundCopies(t *testing.T) {
+	kb := strings.Repeat("x", 1<<10)
+	files := []build.Entry{folder("a"), folder("a/b"), folder("a/b/c"), file("a/b/c/f", kb, 0o644), file("g", kb, 0o644)}
+	compose := "services:\n  web:\n    image: busybox:latest\n    volumes: [\"./a:/1\", \"./a/b:/2\", \"./a/b/c:/3\", \"./g:/g\"]\n"
+	base := t.TempDir()
+	dir, err := newProjectDir(base, &build.Archive{Entries: files}, []byte(compose))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.remove()
+	p, err := loadProject(context.Background(), dir, "alice--shop", []byte(compose), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &translation{project: p, dir: dir, tenant: policy.Tenant{UserID: "u-alice", Username: "alice"}, stack: "shop"}
+	if err := translate(tr); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		max  int64
+		fail bool
+	}{{4 << 10, false}, {4<<10 - 1, true}} {
+		err := boundCopies(tr, c.max)
+		if c.fail != (err != nil) || err != nil && apierr.From(err).Rule != policy.RuleSize {
+			t.Errorf("bound %d: %v, want refused=%v by %s", c.max, err, c.fail, policy.RuleSize)
+		}
+	}
+}

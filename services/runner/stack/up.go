@@ -86,6 +86,9 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	if err := translate(tr); err != nil {
 		return msg.JobStarted{}, err
 	}
+	if err := boundCopies(tr, s.opts.Build.MaxUnpacked()); err != nil {
+		return msg.JobStarted{}, err
+	}
 	if err := normalize(project, t, req.Name, s.policy.Limits, s.opts.StopTimeout); err != nil {
 		return msg.JobStarted{}, err
 	}
