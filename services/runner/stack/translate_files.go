@@ -120,13 +120,16 @@ func (ft *fileTranslator) bind(svc *types.ServiceConfig, i int) error {
 		return nil // the policy refuses it
 	case policy.Inside(dir, src):
 		return ft.projectBind(svc, v, src)
-	case ft.home != "" && ft.home != "/" && policy.Inside(ft.home, src):
-		rel, _ := filepath.Rel(ft.home, src)
-		return ft.hostVolume(svc, v, src, "~/"+filepath.ToSlash(rel))
 	case policy.Inside(filepath.Dir(dir), src):
 		// The folder the uploads are unpacked in: ../x, or another
-		// stack's upload.
-		return apierr.Policy(policy.RuleUploadPaths, "service %q: %s is outside the uploaded project: bind project files by a path inside it", svc.Name, relShown(dir, src))
+		// stack's upload. (Named relative to the project: where uploads
+		// are unpacked is the platform's business.)
+		return apierr.Policy(policy.RuleUploadPaths, "service %q: %s is outside the uploaded project, in the folder uploads are unpacked in: bind project files by a path inside it", svc.Name, relShown(dir, src))
+	case ft.home != "" && ft.home != "/" && policy.Inside(ft.home, src):
+		// "~/…" as compose-go expanded it (or the runner's home written
+		// out): a volume either way, the runner's home is never bound.
+		rel, _ := filepath.Rel(ft.home, src)
+		return ft.hostVolume(svc, v, src, "~/"+filepath.ToSlash(rel))
 	case policy.HostSystemPath(src):
 		return nil // the host's own: refused by no-bind-mounts
 	}
