@@ -43,6 +43,9 @@ type corpusExpect struct {
 	// deployed a second time (what persists, what was refreshed).
 	Checks   []corpusCheck `json:"checks,omitempty"`
 	Redeploy []corpusCheck `json:"redeploy,omitempty"`
+	// Links are symbolic links the upload holds besides the folder's
+	// files (name → target), as an author's tar would carry them.
+	Links map[string]string `json:"links,omitempty"`
 }
 
 // corpusCheck is one observation of a deployed stack: a service's logs
@@ -96,7 +99,12 @@ func deployCorpusProject(t *testing.T, w *stack.Web, dir, name string, exp corpu
 	}
 	up := func() (msg.StackUpResult, bool) {
 		pace()
-		r := postStack(t, s, u.Token, req, files)
+		var r stack.Response
+		if len(exp.Links) > 0 {
+			r = postStackWithLinks(t, s, u.Token, req, files, exp.Links)
+		} else {
+			r = postStack(t, s, u.Token, req, files)
+		}
 		if exp.Refuse != nil && r.Status/100 == 4 {
 			if e := r.Err(t); e.Rule != exp.Refuse.Rule || !strings.Contains(e.Message, exp.Refuse.Says) {
 				t.Fatalf("refused with %d %s, want rule %s saying %q", r.Status, r.Body, exp.Refuse.Rule, exp.Refuse.Says)

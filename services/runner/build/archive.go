@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/services/runner/policy"
 )
 
 // Archive is an uploaded context, unpacked in memory and checked: regular
@@ -143,10 +144,10 @@ func (a *Archive) check() error {
 			continue
 		}
 		if t := e.Header.Linkname; t == "" || strings.HasPrefix(t, "/") || strings.Contains(t, `\`) {
-			return apierr.Invalid("context entry %q links to %q: links must be relative and stay inside the context", n, t)
+			return leaves(apierr.Invalid("context entry %q links to %q: links must be relative and stay inside the context", n, t))
 		}
 		if escapes(links, path.Dir(n), e.Header.Linkname) {
-			return apierr.Invalid("context entry %q links to %q, outside the context", n, e.Header.Linkname)
+			return leaves(apierr.Invalid("context entry %q links to %q, outside the context", n, e.Header.Linkname))
 		}
 	}
 	return nil
@@ -269,6 +270,13 @@ func writeEntry(tw *tar.Writer, name string, typ byte, mode int64, link string, 
 		return fmt.Errorf("write context: %w", err)
 	}
 	return nil
+}
+
+// leaves names the rule a link leading out of an upload breaks (a stack's
+// project paths are judged by it too): the refusal stays a 400.
+func leaves(e *apierr.Error) *apierr.Error {
+	e.Rule = policy.RuleUploadPaths
+	return e
 }
 
 // Sub is the part of the archive under dir ("." for all of it), rooted

@@ -88,12 +88,12 @@ func (e *Engine) Compose(c identity.Caller, t Tenant, p *types.Project, root str
 		}
 	}
 	for _, k := range sortedKeys(p.Secrets) {
-		if err := fileObject(c, "secret", k, types.FileObjectConfig(p.Secrets[k])); err != nil {
+		if err := fileObject(c, "secret", k, types.FileObjectConfig(p.Secrets[k]), root); err != nil {
 			return err
 		}
 	}
 	for _, k := range sortedKeys(p.Configs) {
-		if err := fileObject(c, "config", k, types.FileObjectConfig(p.Configs[k])); err != nil {
+		if err := fileObject(c, "config", k, types.FileObjectConfig(p.Configs[k]), root); err != nil {
 			return err
 		}
 	}
@@ -146,14 +146,15 @@ func (e *Engine) composeVolume(c identity.Caller, t Tenant, key string, v types.
 }
 
 // fileObject judges a top-level config or secret: content and environment
-// sources are fine; a file: source is a host file; external ones are Swarm
-// objects.
-func fileObject(c identity.Caller, kind, key string, o types.FileObjectConfig) error {
+// sources are fine (a file: inside the upload was turned into one of them
+// before, see services/runner/stack translate_files.go); a file: left is
+// outside the upload, a host file; external ones are Swarm objects.
+func fileObject(c identity.Caller, kind, key string, o types.FileObjectConfig, root string) error {
 	if o.File != "" && !c.IsAdmin() {
 		if mentionsDockerSocket(o.File) {
 			return rule(apierr.CodePolicy, RuleDockerSock, "%s %q: the Docker socket may not be read", kind, key)
 		}
-		return rule(apierr.CodePolicy, RuleHostFiles, "%s %q: file: sources are not allowed (%s): use content: or environment:", kind, key, o.File)
+		return rule(apierr.CodePolicy, RuleUploadPaths, "%s %q: file %s is outside the uploaded project: put it in the project, or use content: or environment:", kind, key, asWritten(root, o.File))
 	}
 	if o.External {
 		return rule(apierr.CodePolicy, RuleComposeFeature, "%s %q: external %ss are Swarm objects, not supported here", kind, key, kind)
@@ -233,6 +234,9 @@ func composeOnly(c identity.Caller, s types.ServiceConfig, root string) error {
 	}
 	if len(s.PreStart) > 0 {
 		return rule(apierr.CodePolicy, RuleComposeFeature, "%s: pre_start containers are not supported here", svc)
+	}
+	if err := fileTargets(svc, s); err != nil {
+		return err
 	}
 	if c.IsAdmin() {
 		return nil

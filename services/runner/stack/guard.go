@@ -106,7 +106,7 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	if o.Config == nil || o.HostConfig == nil {
 		return client.ContainerCreateResult{}, apierr.Invalid("incomplete container configuration")
 	}
-	name, err := g.userName("container", o.Name)
+	name, err := g.containerName(ctx, o.Name) // guard_recreate.go
 	if err != nil {
 		return client.ContainerCreateResult{}, err
 	}

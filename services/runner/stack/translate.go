@@ -20,6 +20,7 @@ type translation struct {
 	tenant  policy.Tenant
 	stack   string // the stack's name as the user gave it
 	notes   []string
+	seeds   []seed // volumes translateFiles made, created (and filled) before Compose runs
 }
 
 // note records a note for the job's output and result.
@@ -30,6 +31,9 @@ func (tr *translation) note(format string, args ...any) {
 // translateSteps run in order, after compose-go's load and before
 // normalize puts the project into the user's namespace.
 var translateSteps = []func(*translation) error{
+	// Files first: its volumes and configs join the project before
+	// normalize names them, and the policy judges what it leaves.
+	translateFiles,
 	// Network settings only: independent of the steps that rename or
 	// rewrite services' files and ports.
 	translateIPAM,

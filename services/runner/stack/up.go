@@ -86,6 +86,9 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	if err := translate(tr); err != nil {
 		return msg.JobStarted{}, err
 	}
+	if err := boundCopies(tr, s.opts.Build.MaxUnpacked()); err != nil {
+		return msg.JobStarted{}, err
+	}
 	if err := normalize(project, t, req.Name, s.policy.Limits, s.opts.StopTimeout); err != nil {
 		return msg.JobStarted{}, err
 	}
@@ -121,7 +124,7 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 		defer s.tracker.Done()
 		defer stop()
 		defer cancel()
-		s.runUp(uctx, job, c, t, req.Name, project, builds, tr.notes)
+		s.runUp(uctx, job, c, t, req.Name, project, builds, tr.notes, tr.seeds)
 	}()
 	return msg.JobStarted{Job: job.Info()}, nil
 }
@@ -251,7 +254,7 @@ func serviceErr(service string, err error) *apierr.Error {
 // the job exactly once. A first up that fails is rolled back: whatever it
 // created goes (volumes it made included; volumes that were there before
 // are data, and stay).
-func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t policy.Tenant, stack string, p *types.Project, builds []plannedBuild, notes []string) {
+func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t policy.Tenant, stack string, p *types.Project, builds []plannedBuild, notes []string, seeds []seed) {
 	unlock := s.lock(t.UserID, stack)
 	defer unlock()
 	logErr := func(err error) { s.log.WarnContext(ctx, "stack progress lost", "job", job.ID(), "err", err) }
@@ -292,6 +295,14 @@ func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t
 		return
 	}
 	defer done()
+	// Volumes standing for bind mounts, on the engine Compose will use.
+	if err := s.seed(ctx, t, p, seeds, pr); err != nil {
+		if len(before.containers) == 0 {
+			s.rollback(c, t, stack, newVolumes)
+		}
+		fail(apierr.From(s.stopped(ctx, err)))
+		return
+	}
 
 	cs, err := s.composeFor(c, t, stack, pr)
 	if err != nil {

@@ -139,6 +139,9 @@ func (s *service) view(ctx context.Context, owner, username, stack string) (msg.
 	}
 	for _, v := range o.volumes {
 		st.Volumes = append(st.Volumes, v.Labels[policy.LabelName])
+		if from := v.Labels[LabelBind]; from != "" { // a bind mount of the file (translate_files.go)
+			st.Renamed = append(st.Renamed, msg.StackRename{Kind: "bind", From: from, To: v.Name})
+		}
 	}
 	sort.Strings(st.Networks)
 	sort.Strings(st.Volumes)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/services/runner/build"
+	"github.com/dockeronline/platform/services/runner/policy"
 )
 
 // ComposeFile is the name the stack's compose file gets in its project
@@ -71,13 +72,13 @@ func (p *projectDir) unpack(compose []byte) error {
 			err = writeFile(root, h.Name, e.Data, os.FileMode(h.Mode)&0o755|0o600)
 		case tar.TypeSymlink:
 			if !downward(h.Linkname) {
-				return apierr.Invalid("upload entry %q links to %q: links may only point inside the upload, downwards (relative, no '..')", h.Name, h.Linkname)
+				return linkOut(apierr.Invalid("upload entry %q links to %q: links may only point inside the upload, downwards (relative, no '..')", h.Name, h.Linkname))
 			}
 			links[h.Name] = true
 			err = root.Symlink(h.Linkname, h.Name)
 		case tar.TypeLink:
 			if !downward(h.Linkname) || throughLink(h.Linkname, links) {
-				return apierr.Invalid("upload entry %q links to %q: links may only point inside the upload", h.Name, h.Linkname)
+				return linkOut(apierr.Invalid("upload entry %q links to %q: links may only point inside the upload", h.Name, h.Linkname))
 			}
 			err = root.Link(h.Linkname, h.Name)
 		}
@@ -90,6 +91,12 @@ func (p *projectDir) unpack(compose []byte) error {
 		return apierr.New(apierr.CodeUnavailable, "could not write the compose file: %v", err)
 	}
 	return nil
+}
+
+// linkOut names the rule a link that may lead out of the project breaks.
+func linkOut(e *apierr.Error) *apierr.Error {
+	e.Rule = policy.RuleUploadPaths
+	return e
 }
 
 func writeFile(root *os.Root, name string, data []byte, mode os.FileMode) error {

@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/dockeronline/platform/e2e/stack"
+)
+
+// postStackWithLinks posts a stack with an upload holding files and
+// symbolic links (name → target), as a tar made on the author's machine
+// would: what a corpus project's expect.json "links" adds to its folder.
+func postStackWithLinks(t *testing.T, s *stack.Stack, token string, req map[string]any, files, links map[string]string) stack.Response {
+	t.Helper()
+	var archive bytes.Buffer
+	tw := tar.NewWriter(&archive)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), ModTime: time.Unix(0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(files[n])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, target := range links {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777, ModTime: time.Unix(0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	j, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.WriteField("request", string(j)); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("context", "context.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(archive.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return rawPost(t, s, token, "/api/v1/stacks", mw.FormDataContentType(), &body)
+}
