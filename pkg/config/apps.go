@@ -19,8 +19,17 @@ type Apps struct {
 	URLTemplate string
 }
 
-// LoadApps reads the web links' settings.
+// LoadApps reads the web links' settings; an error is also recorded in
+// e (Err), like a malformed value.
 func LoadApps(e *Env) (Apps, error) {
+	a, err := loadApps(e)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return a, err
+}
+
+func loadApps(e *Env) (Apps, error) {
 	port := e.Int("APPS_PORT", 8000)
 	a := Apps{
 		Domain:      strings.Trim(strings.ToLower(e.String("APPS_DOMAIN", "apps.localhost")), "."),

@@ -88,7 +88,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	// Builds and stacks run as jobs that outlive their command; stop* ends
 	// them (failing their jobs) at shutdown.
-	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), stack.LoadOptions(config.FromOS())
+	stackEnv := config.FromOS()
+	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), stack.LoadOptions(stackEnv)
+	if err := stackEnv.Err(); err != nil {
+		nc.Close()
+		return err
+	}
 	buildOpts.Registries, stackOpts.Build.Registries = cfg.Images.Registries, cfg.Images.Registries
 	buildOpts.Quotas = gate
 	builder := build.NewBuilder(docker, pol, buildOpts) // one set of build slots for builds and stacks

@@ -5,6 +5,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -18,7 +19,8 @@ type translation struct {
 	project *types.Project
 	dir     *projectDir
 	tenant  policy.Tenant
-	stack   string // the stack's name as the user gave it
+	stack   string      // the stack's name as the user gave it
+	apps    config.Apps // where web links live, for the notes that show them
 	notes   []string
 }
 
@@ -29,7 +31,12 @@ func (tr *translation) note(format string, args ...any) {
 
 // translateSteps run in order, after compose-go's load and before
 // normalize puts the project into the user's namespace.
-var translateSteps = []func(*translation) error{}
+var translateSteps = []func(*translation) error{
+	// Ports and images are independent of the other steps: they read the
+	// service keys (for link names) and images as the file wrote them.
+	translatePorts,
+	translateBuiltImages,
+}
 
 // translate runs every step on the loaded project.
 func translate(tr *translation) error {

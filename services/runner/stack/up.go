@@ -82,7 +82,7 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	if len(project.Services) == 0 {
 		return msg.JobStarted{}, apierr.Invalid("the compose file has no services to run")
 	}
-	tr := &translation{project: project, dir: dir, tenant: t, stack: req.Name}
+	tr := &translation{project: project, dir: dir, tenant: t, stack: req.Name, apps: s.opts.Apps}
 	if err := translate(tr); err != nil {
 		return msg.JobStarted{}, err
 	}
@@ -167,8 +167,20 @@ func (s *service) checkExternal(ctx context.Context, t policy.Tenant, p *types.P
 // image.
 func (s *service) planBuilds(ctx context.Context, c identity.Caller, stack string, p *types.Project, dir *projectDir) ([]plannedBuild, error) {
 	var out []plannedBuild
+	// A service may run the image another one builds (a tag in the
+	// caller's namespace, see builtImage and translateBuiltImages): it is
+	// there once the builds ran, and the caller's.
+	builtHere := map[string]bool{}
+	for _, svc := range p.Services {
+		if _, ref, err := image.Parse(svc.Image); err == nil && svc.Build != nil {
+			builtHere[ref] = true
+		}
+	}
 	for _, name := range p.ServiceNames() {
 		svc := p.Services[name]
+		if _, ref, err := image.Parse(svc.Image); err == nil && svc.Build == nil && builtHere[ref] {
+			continue
+		}
 		if svc.Build == nil {
 			if err := image.MayUse(ctx, s.docker, c, svc.Image); err != nil {
 				return nil, serviceErr(name, err)

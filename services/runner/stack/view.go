@@ -110,7 +110,13 @@ func (s *service) view(ctx context.Context, owner, username, stack string) (msg.
 	}
 	st := msg.Stack{Name: stack, Owner: owner, Username: username}
 	byService := map[string]*msg.StackService{}
+	var rn renames
 	for _, c := range o.containers {
+		kind := "service"
+		if c.Labels[labelFileName] != c.Labels[composeServiceLabel] {
+			kind = "container" // a container_name: the file gave
+		}
+		rn.add(kind, c.Labels)
 		st.Username = c.Labels[policy.LabelUsername]
 		name := c.Labels[composeServiceLabel]
 		svc := byService[name]
@@ -133,13 +139,16 @@ func (s *service) view(ctx context.Context, owner, username, stack string) (msg.
 	st.Status = summarize(all)
 	for _, n := range o.networks {
 		st.Networks = append(st.Networks, n.Labels[policy.LabelName])
+		rn.add("network", n.Labels)
 		if st.Username == "" {
 			st.Username = n.Labels[policy.LabelUsername]
 		}
 	}
 	for _, v := range o.volumes {
 		st.Volumes = append(st.Volumes, v.Labels[policy.LabelName])
+		rn.add("volume", v.Labels)
 	}
+	st.Renamed = rn.sorted()
 	sort.Strings(st.Networks)
 	sort.Strings(st.Volumes)
 	return st, nil
