@@ -25,7 +25,7 @@ var (
 
 // loadTest loads compose as the runner does (compose-go, paths resolved
 // against a project directory holding a Dockerfile for build: contexts).
-func loadTest(t *testing.T, compose string) (*types.Project, string) {
+func loadTest(t *testing.T, stack, compose string) (*types.Project, string) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{".", "backend", "worker"} {
@@ -40,7 +40,7 @@ func loadTest(t *testing.T, compose string) (*types.Project, string) {
 		WorkingDir:  dir,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "compose.yaml"), Content: []byte(compose)}},
 		Environment: types.Mapping{},
-	}, func(o *loader.Options) { o.SetProjectName("alice--s", true) })
+	}, func(o *loader.Options) { o.SetProjectName(testTenant.Username+"--"+stack, true) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func loadTest(t *testing.T, compose string) (*types.Project, string) {
 // compose for alice's stack, as an up does before Docker is touched.
 func translateTest(t *testing.T, stack, compose string) (*types.Project, []string, error) {
 	t.Helper()
-	p, dir := loadTest(t, compose)
+	p, dir := loadTest(t, stack, compose)
 	tr := &translation{project: p, tenant: testTenant, stack: stack, apps: testApps}
 	if err := translate(tr); err != nil {
 		return p, tr.notes, err
@@ -140,7 +140,7 @@ func TestPortsBecomeExposedPortsWithNotes(t *testing.T) {
 // ports, whatever reaches it (a translation bug must not become a host
 // port).
 func TestPortsLeftAreRefused(t *testing.T) {
-	p, dir := loadTest(t, "services:\n  web:\n    image: busybox\n    ports: [\"22:22\"]\n")
+	p, dir := loadTest(t, "s", "services:\n  web:\n    image: busybox\n    ports: [\"22:22\"]\n")
 	if err := normalize(p, testTenant, "s", policy.DefaultLimits(), time.Second); err != nil {
 		t.Fatal(err)
 	}
