@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -39,6 +40,9 @@ type corpusExpect struct {
 	} `json:"refuse,omitempty"`
 	// Notes: each must be a substring of one of the job's notes.
 	Notes []string `json:"notes,omitempty"`
+	// Renamed: each (kind, from) must be in the deployed stack's Renamed,
+	// the mapping the stack page shows.
+	Renamed []msg.StackRename `json:"renamed,omitempty"`
 	// Checks run after the deploy; Redeploy, after the same project is
 	// deployed a second time (what persists, what was refreshed).
 	Checks   []corpusCheck `json:"checks,omitempty"`
@@ -139,6 +143,11 @@ func deployCorpusProject(t *testing.T, w *stack.Web, dir, name string, exp corpu
 	for _, want := range exp.Notes {
 		if !containsSome(res.Notes, want) {
 			t.Errorf("no note says %q; notes: %q", want, res.Notes)
+		}
+	}
+	for _, want := range exp.Renamed {
+		if !slices.ContainsFunc(res.Stack.Renamed, func(r msg.StackRename) bool { return r.Kind == want.Kind && r.From == want.From && r.To != "" }) {
+			t.Errorf("the stack does not show %s %q renamed; it shows %+v", want.Kind, want.From, res.Stack.Renamed)
 		}
 	}
 	runCorpusChecks(t, w, u, name, exp.Checks)

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/names"
@@ -48,6 +49,25 @@ func (n namer) name(key string) (name string, renamed bool) {
 		return mapped, true
 	}
 	return names.Fit(literal), true
+}
+
+// renamedContainer reports whether a container of service svc named name
+// (its platform name) is not "<stack>-<svc>", nor Compose's replica
+// "<stack>-<svc>-<n>": then the stack page shows the mapping.
+func renamedContainer(stack, svc, name string) bool {
+	if svc == "" || name == stack+"-"+svc {
+		return false
+	}
+	n, ok := strings.CutPrefix(name, stack+"-"+svc+"-")
+	if !ok || n == "" {
+		return true
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // fitGiven is the platform name of a name the file gives (container_name:,

@@ -137,3 +137,25 @@ func TestReplicasWithLongNamesAreRefused(t *testing.T) {
 		t.Fatalf("short replicas refused: %v", err)
 	}
 }
+
+func TestRenamedContainer(t *testing.T) {
+	tests := []struct {
+		stack, svc, name string
+		want             bool
+	}{
+		{"s", "web", "s-web", false},
+		{"s", "web", "s-web-1", false},
+		{"s", "web", "s-web-12", false},
+		{"s", "web", "s-web-x", true},
+		{"s", "web", "s-web-", true},
+		{"s", "web_1", "s-web-1", true},
+		{"s", "web", "my-web", true},
+		{"wordpress-mysql", "wordpress", "wordpress-mysql-kx2bd4fa", true},
+		{"s", "", "s-web", false},
+	}
+	for _, tt := range tests {
+		if got := renamedContainer(tt.stack, tt.svc, tt.name); got != tt.want {
+			t.Errorf("renamedContainer(%q, %q, %q) = %v, want %v", tt.stack, tt.svc, tt.name, got, tt.want)
+		}
+	}
+}

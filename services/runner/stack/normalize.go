@@ -97,9 +97,13 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 		if err := reservedLabels("service "+strconv.Quote(k), s.Labels); err != nil {
 			return err
 		}
-		name, from, err := containerName(stack, svcs, s)
+		name, err := containerName(stack, svcs, s)
 		if err != nil {
 			return err
+		}
+		from := "" // as the guard labels it, which has the last word
+		if renamedContainer(stack, k, name) {
+			from = k
 		}
 		if s.GetScale() <= 1 {
 			s.ContainerName = names.Docker(t.Username, name)
@@ -182,30 +186,24 @@ func objectName(kind, project string, n namer, key, name string, external bool) 
 	return n.stack + "-" + key, "", nil
 }
 
-// containerName is the platform name of a service's (first) container,
-// and the file's name for it when that differs: its container_name if
-// set (fitted, see fitGiven), else the namer's "<stack>-<service>".
-// Replicas are numbered by Compose from the service's key:
-// "<stack>-<service>-<n>", which must fit as it is.
-func containerName(stack string, n namer, s types.ServiceConfig) (name, from string, err error) {
+// containerName is the platform name of a service's (first) container:
+// its container_name if set (fitted, see fitGiven), else the namer's
+// "<stack>-<service>". Replicas are numbered by Compose from the
+// service's key: "<stack>-<service>-<n>", which must fit as it is.
+func containerName(stack string, n namer, s types.ServiceConfig) (string, error) {
 	if s.ContainerName != "" {
-		if short, renamed := fitGiven(s.ContainerName); renamed {
-			return short, s.ContainerName, nil
-		}
-		return s.ContainerName, "", nil
+		name, _ := fitGiven(s.ContainerName)
+		return name, nil
 	}
 	if c := s.GetScale(); c > 1 {
 		name := stack + "-" + s.Name
 		if err := names.ValidateObject("container", name+"-"+strconv.Itoa(c)); err != nil {
-			return "", "", apierr.Invalid("service %q has %d replicas, which Compose names after the service: %q does not fit (%v); shorten the service's name", s.Name, c, name+"-"+strconv.Itoa(c), err)
+			return "", apierr.Invalid("service %q has %d replicas, which Compose names after the service: %q does not fit (%v); shorten the service's name", s.Name, c, name+"-"+strconv.Itoa(c), err)
 		}
-		return name, "", nil
+		return name, nil
 	}
-	name, renamed := n.name(s.Name)
-	if renamed {
-		return name, s.Name, nil
-	}
-	return name, "", nil
+	name, _ := n.name(s.Name)
+	return name, nil
 }
 
 // sanitize maps a Compose key to the platform's name alphabet.

@@ -41,7 +41,7 @@ func translatePorts(tr *translation) error {
 		if len(s.Ports) == 0 {
 			continue
 		}
-		name, _, err := containerName(tr.stack, svcs, s)
+		name, err := containerName(tr.stack, svcs, s)
 		if err != nil {
 			return err
 		}

@@ -112,11 +112,7 @@ func (s *service) view(ctx context.Context, owner, username, stack string) (msg.
 	byService := map[string]*msg.StackService{}
 	var rn renames
 	for _, c := range o.containers {
-		kind := "service"
-		if c.Labels[labelFileName] != c.Labels[composeServiceLabel] {
-			kind = "container" // a container_name: the file gave
-		}
-		rn.add(kind, c.Labels)
+		rn.add("service", c.Labels)
 		st.Username = c.Labels[policy.LabelUsername]
 		name := c.Labels[composeServiceLabel]
 		svc := byService[name]
