@@ -159,3 +159,28 @@ func TestRenamedContainer(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerNameStaysReachable: a container_name the file gives is
+// the platform's name only after "<user>--" (and fitted), so other
+// services reach it by an alias of the file's name on its networks.
+func TestContainerNameStaysReachable(t *testing.T) {
+	p, _, err := translateTest(t, "s", "services:\n  db:\n    image: busybox\n    container_name: wordpress_db\n    networks: [back]\n"+
+		"  web:\n    image: busybox\n    container_name: web\nnetworks:\n  back: {}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for svc, nets := range map[string][]string{"db": {"back"}, "web": {"default"}} {
+		s := p.Services[svc]
+		for _, k := range nets {
+			if n := s.Networks[k]; n == nil || len(n.Aliases) != 1 {
+				t.Errorf("service %s on %s: %+v, want its container_name as an alias", svc, k, n)
+			}
+		}
+	}
+	if a := p.Services["db"].Networks["back"].Aliases[0]; a != "wordpress_db" {
+		t.Errorf("alias %q", a)
+	}
+	if c := p.Services["db"].ContainerName; !strings.HasPrefix(c, "alice--wordpress-db-") {
+		t.Errorf("container %q", c)
+	}
+}

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,9 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 		if renamedContainer(stack, k, name) {
 			from = k
 		}
+		if s.ContainerName != "" {
+			containerNameAlias(&s)
+		}
 		if s.GetScale() <= 1 {
 			s.ContainerName = names.Docker(t.Username, name)
 		}
@@ -204,6 +208,31 @@ func containerName(stack string, n namer, s types.ServiceConfig) (string, error)
 	}
 	name, _ := n.name(s.Name)
 	return name, nil
+}
+
+// containerNameAlias keeps a service reachable by the container_name the
+// file gives it, as Docker's DNS answers for a container's name: the
+// platform names the container "<user>--<name>", so the file's name
+// becomes an alias on each of the stack's networks the service joins.
+func containerNameAlias(s *types.ServiceConfig) {
+	if s.NetworkMode != "" || s.Net != "" {
+		return
+	}
+	if s.Networks == nil {
+		s.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+	}
+	nets := make(map[string]*types.ServiceNetworkConfig, len(s.Networks))
+	for k, n := range s.Networks {
+		c := types.ServiceNetworkConfig{}
+		if n != nil {
+			c = *n // a copy: the loader may share one between services
+		}
+		if !slices.Contains(c.Aliases, s.ContainerName) {
+			c.Aliases = append(slices.Clone(c.Aliases), s.ContainerName)
+		}
+		nets[k] = &c
+	}
+	s.Networks = nets
 }
 
 // sanitize maps a Compose key to the platform's name alphabet.
