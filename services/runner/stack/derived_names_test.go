@@ -184,3 +184,15 @@ func TestContainerNameStaysReachable(t *testing.T) {
 		t.Errorf("container %q", c)
 	}
 }
+
+func TestDockerContainerName(t *testing.T) {
+	for s, want := range map[string]bool{
+		"db": true, "wordpress_db": true, "My.App-1": true, strings.Repeat("a", 63): true,
+		"": false, "_db": false, "-db": false, ".db": false, "a/b": false, "a b": false, "a:b": false,
+		strings.Repeat("a", 64): false, "ünï": false, "../etc": false,
+	} {
+		if got := dockerContainerName(s); got != want {
+			t.Errorf("dockerContainerName(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

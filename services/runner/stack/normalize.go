@@ -214,8 +214,10 @@ func containerName(stack string, n namer, s types.ServiceConfig) (string, error)
 // file gives it, as Docker's DNS answers for a container's name: the
 // platform names the container "<user>--<name>", so the file's name
 // becomes an alias on each of the stack's networks the service joins.
+// Only a name Docker would take as a container's (and a DNS label) is
+// kept so: anything else never resolved under Compose either.
 func containerNameAlias(s *types.ServiceConfig) {
-	if s.NetworkMode != "" || s.Net != "" {
+	if s.NetworkMode != "" || s.Net != "" || !dockerContainerName(s.ContainerName) {
 		return
 	}
 	if s.Networks == nil {
@@ -233,6 +235,22 @@ func containerNameAlias(s *types.ServiceConfig) {
 		nets[k] = &c
 	}
 	s.Networks = nets
+}
+
+// dockerContainerName reports whether s is a container name Docker
+// accepts ([a-zA-Z0-9][a-zA-Z0-9_.-]*) that fits one DNS label.
+func dockerContainerName(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // sanitize maps a Compose key to the platform's name alphabet.
