@@ -41,6 +41,14 @@ func translatePorts(tr *translation) error {
 		if len(s.Ports) == 0 {
 			continue
 		}
+		if mode := networkModeOf(s); mode != "" {
+			// No stack network to be reached on (none), or another's
+			// namespace, which the policy judges: nothing to expose.
+			tr.note("%s: ports %s are not reachable with network_mode %s; not published on the host", key, portList(s.Ports), mode)
+			s.Ports = nil
+			tr.project.Services[key] = s
+			continue
+		}
 		name, err := containerName(tr.stack, svcs, s)
 		if err != nil {
 			return err
@@ -141,4 +149,25 @@ func portSpec(p types.ServicePortConfig) string {
 		b.WriteString("/" + strings.ToLower(p.Protocol))
 	}
 	return b.String()
+}
+
+// portList is a service's ports: entries as written, the first few.
+func portList(ps []types.ServicePortConfig) string {
+	var out []string
+	for i, p := range ps {
+		if i == maxPortNotes {
+			out = append(out, "…")
+			break
+		}
+		out = append(out, portSpec(p))
+	}
+	return strings.Join(out, ", ")
+}
+
+// networkModeOf is a service's network_mode (or its legacy net:).
+func networkModeOf(s types.ServiceConfig) string {
+	if s.NetworkMode != "" {
+		return s.NetworkMode
+	}
+	return s.Net
 }
