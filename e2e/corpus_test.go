@@ -130,6 +130,20 @@ func deployCorpusProject(t *testing.T, w *stack.Web, dir, name string, exp corpu
 		if err := json.Unmarshal(je.Result, &res); err != nil {
 			t.Fatal(err)
 		}
+		// Each note was also in the job's output, as it ran.
+		var shown []string
+		for _, ev := range evs[:len(evs)-1] {
+			var pe msg.JobEvent
+			var sp msg.StackProgress
+			if json.Unmarshal([]byte(ev.Data), &pe) == nil && json.Unmarshal(pe.Progress, &sp) == nil && sp.Status == msg.StatusNote {
+				shown = append(shown, sp.Text)
+			}
+		}
+		for _, n := range res.Notes {
+			if !slices.Contains(shown, n) {
+				t.Errorf("note %q is not in the job's progress events %q", n, shown)
+			}
+		}
 		return res, true
 	}
 	res, ok := up()

@@ -268,6 +268,11 @@ func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t
 	defer unlock()
 	logErr := func(err error) { s.log.WarnContext(ctx, "stack progress lost", "job", job.ID(), "err", err) }
 	pr := newProgress(job, logErr)
+	// The translation's notes come first, before anything is made: what
+	// the file asked for and what it became ("ports 8000:8000 → …").
+	for _, n := range notes {
+		pr.send(msg.StackProgress{Status: msg.StatusNote, Text: n})
+	}
 	fail := func(e *apierr.Error) {
 		if err := job.Fail(e); err != nil {
 			s.log.ErrorContext(ctx, "could not record a failed up", "job", job.ID(), "stack", stack, "err", err)
