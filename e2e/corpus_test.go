@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -164,6 +165,7 @@ func deployCorpusProject(t *testing.T, w *stack.Web, dir, name string, exp corpu
 			t.Errorf("the stack does not show %s %q renamed; it shows %+v", want.Kind, want.From, res.Stack.Renamed)
 		}
 	}
+	corpusNoteLinks(t, s, u.Token, name, res.Notes)
 	runCorpusChecks(t, w, u, name, exp.Checks)
 	if len(exp.Redeploy) > 0 {
 		if _, ok := up(); ok {
@@ -270,4 +272,32 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// noteURL finds the web links notes promise.
+var noteURL = regexp.MustCompile(`https?://[^\s)]+`)
+
+// corpusNoteLinks checks that every web link a note promises is a link of
+// the deployed stack, as the stack page shows them.
+func corpusNoteLinks(t *testing.T, s *stack.Stack, token, name string, notes []string) {
+	t.Helper()
+	var st msg.Stack
+	r := s.Call(t, token, http.MethodGet, "/api/v1/stacks/"+name, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("get stack: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &st)
+	var links []string
+	for _, svc := range st.Services {
+		for _, c := range svc.Containers {
+			links = append(links, c.Links...)
+		}
+	}
+	for _, n := range notes {
+		for _, u := range noteURL.FindAllString(n, -1) {
+			if !slices.Contains(links, u) {
+				t.Errorf("note %q promises %s; the stack's links are %q", n, u, links)
+			}
+		}
+	}
 }
