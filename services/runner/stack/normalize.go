@@ -29,14 +29,19 @@ var reservedLabelPrefixes = []string{policy.LabelPrefix, "com.docker.compose."}
 //   - the project is "<user>--<stack>"; networks become "<user>--<stack>-<key>"
 //     (or "<user>--<name>" for a name: given or an external network of
 //     the user), volumes likewise; containers "<user>--<stack>-<service>";
-//   - everything carries the owner labels;
+//     a derived or given name that would not fit is shortened stably
+//     (namer, names.Fit), and a container_name stays an alias;
+//   - everything carries the owner labels (and the file's name where the
+//     platform's differs, labelFileName);
 //   - every service gets the platform's limits where it set none (memory,
 //     CPUs, pids), bounded json-file logs and no-new-privileges, and a
 //     stop_grace_period of at most maxStop;
-//   - services with ports also join the user's network, for their web link;
+//   - services with exposed ports (ports: became expose:, see
+//     translatePorts) also join the user's network, for their web link;
 //   - built services are tagged in the user's image namespace.
 //
-// It refuses labels with reserved prefixes and names that do not fit.
+// It refuses labels with reserved prefixes, external names that are not
+// the user's, and replicas whose Compose names do not fit.
 func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limits, maxStop time.Duration) error {
 	if err := names.ValidateObject("stack", stack); err != nil {
 		return apierr.Invalid("%v", err)
