@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -39,6 +41,9 @@ type corpusExpect struct {
 	} `json:"refuse,omitempty"`
 	// Notes: each must be a substring of one of the job's notes.
 	Notes []string `json:"notes,omitempty"`
+	// Renamed: each (kind, from) must be in the deployed stack's Renamed,
+	// the mapping the stack page shows.
+	Renamed []msg.StackRename `json:"renamed,omitempty"`
 	// Checks run after the deploy; Redeploy, after the same project is
 	// deployed a second time (what persists, what was refreshed).
 	Checks   []corpusCheck `json:"checks,omitempty"`
@@ -134,6 +139,20 @@ func deployCorpusProject(t *testing.T, w *stack.Web, dir, name string, exp corpu
 		if err := json.Unmarshal(je.Result, &res); err != nil {
 			t.Fatal(err)
 		}
+		// Each note was also in the job's output, as it ran.
+		var shown []string
+		for _, ev := range evs[:len(evs)-1] {
+			var pe msg.JobEvent
+			var sp msg.StackProgress
+			if json.Unmarshal([]byte(ev.Data), &pe) == nil && json.Unmarshal(pe.Progress, &sp) == nil && sp.Status == msg.StatusNote {
+				shown = append(shown, sp.Text)
+			}
+		}
+		for _, n := range res.Notes {
+			if !slices.Contains(shown, n) {
+				t.Errorf("note %q is not in the job's progress events %q", n, shown)
+			}
+		}
 		return res, true
 	}
 	res, ok := up()
@@ -149,6 +168,12 @@ func deployCorpusProject(t *testing.T, w *stack.Web, dir, name string, exp corpu
 			t.Errorf("no note says %q; notes: %q", want, res.Notes)
 		}
 	}
+	for _, want := range exp.Renamed {
+		if !slices.ContainsFunc(res.Stack.Renamed, func(r msg.StackRename) bool { return r.Kind == want.Kind && r.From == want.From && r.To != "" }) {
+			t.Errorf("the stack does not show %s %q renamed; it shows %+v", want.Kind, want.From, res.Stack.Renamed)
+		}
+	}
+	corpusNoteLinks(t, s, u.Token, name, res.Notes)
 	runCorpusChecks(t, w, u, name, exp.Checks)
 	if len(exp.Redeploy) > 0 {
 		if _, ok := up(); ok {
@@ -255,4 +280,32 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// noteURL finds the web links notes promise.
+var noteURL = regexp.MustCompile(`https?://[^\s)]+`)
+
+// corpusNoteLinks checks that every web link a note promises is a link of
+// the deployed stack, as the stack page shows them.
+func corpusNoteLinks(t *testing.T, s *stack.Stack, token, name string, notes []string) {
+	t.Helper()
+	var st msg.Stack
+	r := s.Call(t, token, http.MethodGet, "/api/v1/stacks/"+name, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("get stack: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &st)
+	var links []string
+	for _, svc := range st.Services {
+		for _, c := range svc.Containers {
+			links = append(links, c.Links...)
+		}
+	}
+	for _, n := range notes {
+		for _, u := range noteURL.FindAllString(n, -1) {
+			if !slices.Contains(links, u) {
+				t.Errorf("note %q promises %s; the stack's links are %q", n, u, links)
+			}
+		}
+	}
 }

@@ -60,8 +60,12 @@ func StartWeb(t testing.TB) *Web {
 		// test verifies their address: a short cache lets the next page see it.
 		CacheTTL: "1s",
 	})
-	runnertest.Start(t, s.NATSURL, map[string]string{"RUNNER_PULL_INTERNAL_REGISTRIES": "127.0.0.1"}) // the tests' loopback registries
 	w := &Web{Stack: s, AppsDomain: "apps.localhost", ProxyURL: "http://127.0.0.1:" + strconv.Itoa(proxyPort)}
+	runnertest.Start(t, s.NATSURL, map[string]string{
+		"RUNNER_PULL_INTERNAL_REGISTRIES": "127.0.0.1", // the tests' loopback registries
+		// The links in a deploy's notes, as the gateway writes them.
+		"APPS_DOMAIN": w.AppsDomain, "APPS_PORT": strconv.Itoa(proxyPort),
+	})
 	startProxy(t, s.NATSURL, w.AppsDomain, gw, fmt.Sprintf("127.0.0.1:%d", proxyPort))
 	s.GatewayURL = startGatewayEnv(t, gwAddr, map[string]string{
 		"NATS_URL": s.NATSURL, "HTTP_ADDR": gwAddr, "KRATOS_PUBLIC_URL": k.PublicURL,

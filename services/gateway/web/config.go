@@ -3,9 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/dockeronline/platform/pkg/config"
 )
@@ -29,22 +26,18 @@ const MinSecretLen = 16
 
 // LoadConfig reads the web UI's settings.
 func LoadConfig(e *config.Env) (Config, error) {
-	port := e.Int("APPS_PORT", 8000)
+	// One reader for the link settings: the runner's deploy notes write
+	// the same links (pkg/config Apps).
+	apps, err := config.LoadApps(e)
 	c := Config{
-		AppsDomain:      strings.Trim(strings.ToLower(e.String("APPS_DOMAIN", "apps.localhost")), "."),
-		AppsURLTemplate: e.String("APPS_URL_TEMPLATE", defaultAppsTemplate(port)),
+		AppsDomain:      apps.Domain,
+		AppsURLTemplate: apps.URLTemplate,
 		Secret:          []byte(e.String("WEB_SECRET", "")),
 	}
-	if err := e.Err(); err != nil {
+	if err != nil {
 		return c, err
 	}
-	if port < 1 || port > 65535 {
-		return c, fmt.Errorf("config: APPS_PORT=%d is not a port", port)
-	}
-	if c.AppsDomain == "" {
-		return c, fmt.Errorf("config: APPS_DOMAIN is empty")
-	}
-	if err := checkTemplate(c.AppsURLTemplate); err != nil {
+	if err := e.Err(); err != nil {
 		return c, err
 	}
 	switch n := len(c.Secret); {
@@ -55,23 +48,4 @@ func LoadConfig(e *config.Env) (Config, error) {
 		return c, fmt.Errorf("config: WEB_SECRET must be at least %d bytes (it is %d)", MinSecretLen, n)
 	}
 	return c, nil
-}
-
-func defaultAppsTemplate(port int) string {
-	if port == 80 {
-		return "http://{host}/"
-	}
-	return "http://{host}:" + strconv.Itoa(port) + "/"
-}
-
-// checkTemplate accepts an absolute http(s) URL template holding {host}.
-func checkTemplate(t string) error {
-	if !strings.Contains(t, "{host}") {
-		return fmt.Errorf("config: APPS_URL_TEMPLATE=%q must contain {host}", t)
-	}
-	u, err := url.Parse(strings.ReplaceAll(t, "{host}", "web--user.example"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("config: APPS_URL_TEMPLATE=%q is not an absolute http(s) URL", t)
-	}
-	return nil
 }

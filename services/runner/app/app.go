@@ -88,7 +88,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	// Builds and stacks run as jobs that outlive their command; stop* ends
 	// them (failing their jobs) at shutdown.
-	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), stack.LoadOptions(config.FromOS())
+	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), cfg.Stack
 	buildOpts.Registries, stackOpts.Build.Registries = cfg.Images.Registries, cfg.Images.Registries
 	buildOpts.Quotas = gate
 	builder := build.NewBuilder(docker, pol, buildOpts) // one set of build slots for builds and stacks

@@ -13,6 +13,7 @@ import (
 	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
+	"github.com/dockeronline/platform/services/runner/stack"
 )
 
 // Config is the runner's configuration (see README's configuration table).
@@ -36,6 +37,9 @@ type Config struct {
 	MemoryLimitMB int
 	// Firewall is the host firewall isolating tenants (RUNNER_FIREWALL on).
 	Firewall isolation.Options
+	// Stack configures Compose stacks (STACK_*, and APPS_* for the links
+	// in a deploy's notes: stack.LoadOptions).
+	Stack stack.Options
 }
 
 // LoadConfig reads the environment.
@@ -76,6 +80,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 		},
 	}
 	c.MemoryLimitMB = e.Int("RUNNER_MEMORY_LIMIT_MB", 1536)
+	c.Stack = stack.LoadOptions(e)
 	if perr != nil {
 		return c, perr
 	}

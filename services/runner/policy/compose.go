@@ -452,7 +452,6 @@ func serviceRef(mode string) string {
 
 func servicePorts(svc string, s types.ServiceConfig) (network.PortSet, network.PortMap, error) {
 	set := network.PortSet{}
-	var pm network.PortMap
 	add := func(target uint32, proto string) (network.Port, error) {
 		if proto == "" {
 			proto = "tcp"
@@ -481,28 +480,16 @@ func servicePorts(svc string, s types.ServiceConfig) (network.PortSet, network.P
 			}
 		}
 	}
-	for _, p := range s.Ports {
-		port, err := add(p.Target, p.Protocol)
-		if err != nil {
-			return nil, nil, err
-		}
-		// Every ports: entry publishes on the host (a random port when
-		// none is given): exposed ports get their web link without it.
-		if pm == nil {
-			pm = network.PortMap{}
-		}
-		b := network.PortBinding{HostPort: p.Published}
-		if p.HostIP != "" {
-			if err := b.HostIP.UnmarshalText([]byte(p.HostIP)); err != nil {
-				return nil, nil, rule(apierr.CodeInvalid, RulePort, "%s: host_ip %q: %v", svc, p.HostIP, err)
-			}
-		}
-		pm[port] = append(pm[port], b)
+	// A stack never publishes on the host: the runner's translation turns
+	// every ports: entry into an exposed port (its web link). One left
+	// here is a bug upstream, refused rather than published.
+	if len(s.Ports) > 0 {
+		return nil, nil, rule(apierr.CodePolicy, RulePublish, "%s: ports are not published on the host in a stack (the container port gets a web link)", svc)
 	}
 	if len(set) == 0 {
 		set = nil
 	}
-	return set, pm, nil
+	return set, nil, nil
 }
 
 func serviceMounts(svc string, p *types.Project, s types.ServiceConfig) ([]mount.Mount, error) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -75,8 +74,6 @@ func EscapeCases() []EscapeCase {
 		svc("volumes_from another user", "    volumes_from: [\"container:bob--web\"]\n", policy.RuleVolumes),
 		svc("use_api_socket", "    use_api_socket: true\n", policy.RuleDockerSock),
 		svc("links to another user", "    external_links: [\"bob--db:db\"]\n", policy.RuleLinks),
-		svc("published ssh port", "    ports: [\"22:22\"]\n", policy.RulePublish),
-		svc("published random port", "    ports: [\"80\"]\n", policy.RulePublish),
 		svc("owner label", "    labels:\n      dockeronline.owner: u-bob\n", policy.RuleReservedLabel),
 		svc("compose project label", "    labels:\n      com.docker.compose.project: bob--shop\n", policy.RuleReservedLabel),
 		svc("privileged hook", "    post_start:\n      - command: id\n        privileged: true\n", policy.RulePrivileged),
@@ -106,7 +103,6 @@ func EscapeCases() []EscapeCase {
 		built("remote build context", "    build: https://github.com/example/app.git\n", policy.RuleRemoteSource),
 		{Name: "build network host", Compose: "services:\n  web:\n    build:\n      context: .\n      network: host\n", Files: dockerfile, Rule: policy.RuleHostNS},
 		{Name: "build ssh agent", Compose: "services:\n  web:\n    build:\n      context: .\n      ssh: [default]\n", Files: dockerfile, Rule: policy.RuleHostFiles},
-		{Name: "build tagged over a shared image", Compose: "services:\n  web:\n    image: busybox:latest\n    build: .\n", Files: dockerfile, Rule: image.RuleNamespace},
 		{Name: "Dockerfile ADD of a URL", Compose: "services:\n  web:\n    build: .\n", Files: map[string]string{"Dockerfile": "FROM busybox:latest\nADD http://127.0.0.1:4222/ /x\n"}, Rule: policy.RuleRemoteSource},
 		{Name: "Dockerfile COPY from outside", Compose: "services:\n  web:\n    build: .\n", Files: map[string]string{"Dockerfile": "FROM busybox:latest\nCOPY ../../etc/passwd /x\n"}, Rule: policy.RulePath},
 		{Name: "Dockerfile RUN --mount of a secret", Compose: "services:\n  web:\n    build: .\n", Files: map[string]string{"Dockerfile": "FROM busybox:latest\nRUN --mount=type=secret,id=k cat /run/secrets/k\n"}, Rule: policy.RulePath},

@@ -122,6 +122,9 @@ func (g *guard) ContainerCreate(ctx context.Context, o client.ContainerCreateOpt
 	}
 	o.Config.Labels = g.platformLabels(o.Config.Labels, name)
 	o.Config.Labels[policy.LabelLink] = "public"
+	if svc := o.Config.Labels[composeServiceLabel]; renamedContainer(g.stack, svc, name) {
+		o.Config.Labels[labelFileName] = svc
+	}
 	volumeBinds(o.HostConfig)
 	if err := g.endpoints(o.NetworkingConfig); err != nil {
 		return client.ContainerCreateResult{}, err

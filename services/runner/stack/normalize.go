@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,14 +29,19 @@ var reservedLabelPrefixes = []string{policy.LabelPrefix, "com.docker.compose."}
 //   - the project is "<user>--<stack>"; networks become "<user>--<stack>-<key>"
 //     (or "<user>--<name>" for a name: given or an external network of
 //     the user), volumes likewise; containers "<user>--<stack>-<service>";
-//   - everything carries the owner labels;
+//     a derived or given name that would not fit is shortened stably
+//     (namer, names.Fit), and a container_name stays an alias;
+//   - everything carries the owner labels (and the file's name where the
+//     platform's differs, labelFileName);
 //   - every service gets the platform's limits where it set none (memory,
 //     CPUs, pids), bounded json-file logs and no-new-privileges, and a
 //     stop_grace_period of at most maxStop;
-//   - services with ports also join the user's network, for their web link;
+//   - services with exposed ports (ports: became expose:, see
+//     translatePorts) also join the user's network, for their web link;
 //   - built services are tagged in the user's image namespace.
 //
-// It refuses labels with reserved prefixes and names that do not fit.
+// It refuses labels with reserved prefixes, external names that are not
+// the user's, and replicas whose Compose names do not fit.
 func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limits, maxStop time.Duration) error {
 	if err := names.ValidateObject("stack", stack); err != nil {
 		return apierr.Invalid("%v", err)
@@ -44,7 +50,9 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 	base := map[string]string{
 		policy.LabelOwner: t.UserID, policy.LabelUsername: t.Username, policy.LabelStack: stack,
 	}
-	withBase := func(l types.Labels, name string) types.Labels {
+	// withBase labels an object; from is the file's name for it when the
+	// platform's differs (see labelFileName).
+	withBase := func(l types.Labels, name, from string) types.Labels {
 		if l == nil {
 			l = types.Labels{}
 		}
@@ -52,20 +60,26 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 			l[k] = v
 		}
 		l[policy.LabelName] = name
+		if from != "" {
+			l[labelFileName] = from
+		}
 		return l
 	}
+	nets := newNamer(stack, append(keysOf(p.Networks), "default"))
+	vols := newNamer(stack, keysOf(p.Volumes))
+	svcs := newNamer(stack, keysOf(p.Services))
 
 	for k, n := range p.Networks {
 		if err := reservedLabels("network "+strconv.Quote(k), n.Labels); err != nil {
 			return err
 		}
-		short, err := objectName("network", p.Name, stack, k, n.Name, bool(n.External))
+		short, from, err := objectName("network", p.Name, nets, k, n.Name, bool(n.External))
 		if err != nil {
 			return err
 		}
 		n.Name = names.Docker(t.Username, short)
 		if !n.External {
-			n.Labels = withBase(n.Labels, short)
+			n.Labels = withBase(n.Labels, short, from)
 		}
 		p.Networks[k] = n
 	}
@@ -73,13 +87,13 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 		if err := reservedLabels("volume "+strconv.Quote(k), v.Labels); err != nil {
 			return err
 		}
-		short, err := objectName("volume", p.Name, stack, k, v.Name, bool(v.External))
+		short, from, err := objectName("volume", p.Name, vols, k, v.Name, bool(v.External))
 		if err != nil {
 			return err
 		}
 		v.Name = names.Docker(t.Username, short)
 		if !v.External {
-			v.Labels = withBase(v.Labels, short)
+			v.Labels = withBase(v.Labels, short, from)
 		}
 		p.Volumes[k] = v
 	}
@@ -89,14 +103,21 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 		if err := reservedLabels("service "+strconv.Quote(k), s.Labels); err != nil {
 			return err
 		}
-		name, err := containerName(stack, s)
+		name, err := containerName(stack, svcs, s)
 		if err != nil {
 			return err
+		}
+		from := "" // as the guard labels it, which has the last word
+		if renamedContainer(stack, k, name) {
+			from = k
+		}
+		if s.ContainerName != "" {
+			containerNameAlias(&s)
 		}
 		if s.GetScale() <= 1 {
 			s.ContainerName = names.Docker(t.Username, name)
 		}
-		s.Labels = withBase(s.Labels, name)
+		s.Labels = withBase(s.Labels, name, from)
 		s.Labels[policy.LabelLink] = "public"
 		// Compose's own labels, as its project loader sets them: Compose
 		// finds its containers by them.
@@ -119,7 +140,7 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 			links = true
 		}
 		if s.Build != nil {
-			img, err := builtImage(t, stack, s)
+			img, err := builtImage(t, svcs, s)
 			if err != nil {
 				return err
 			}
@@ -132,7 +153,8 @@ func normalize(p *types.Project, t policy.Tenant, stack string, lim policy.Limit
 			p.Networks = types.Networks{}
 		}
 		if _, ok := p.Networks["default"]; !ok && needsDefault(p) {
-			p.Networks["default"] = types.NetworkConfig{Name: names.Docker(t.Username, stack+"-default"), Labels: withBase(nil, stack+"-default")}
+			short, from, _ := objectName("network", p.Name, nets, "default", "", false)
+			p.Networks["default"] = types.NetworkConfig{Name: names.Docker(t.Username, short), Labels: withBase(nil, short, from)}
 		}
 		p.Networks[LinksNetwork] = types.NetworkConfig{Name: names.Docker(t.Username, policy.DefaultNetwork), External: true}
 	}
@@ -149,52 +171,91 @@ func needsDefault(p *types.Project) bool {
 	return false
 }
 
-// objectName is the name the user knows a network or volume by: an
-// external one's own name (one of the user's); one named with name: that
-// name; otherwise "<stack>-<key>". compose-go names the unnamed ones
-// "<project>_<key>".
-func objectName(kind, project, stack, key, name string, external bool) (string, error) {
+// objectName is the name the user knows a network or volume by, and the
+// file's name for it when that differs (for labelFileName): an external
+// one's own name (one of the user's); one named with name: that name
+// (fitted to the name rules, see fitGiven); otherwise the namer's
+// "<stack>-<key>". compose-go names the unnamed ones "<project>_<key>".
+func objectName(kind, project string, n namer, key, name string, external bool) (short, from string, err error) {
 	switch {
 	case external:
 		if err := names.ValidateObject(kind, name); err != nil {
-			return "", apierr.Policy(policy.RuleName, "external %s %q must be one of your %ss, by the name you gave it: %v", kind, name, kind, err)
+			return "", "", apierr.Policy(policy.RuleName, "external %s %q must be one of your %ss, by the name you gave it: %v", kind, name, kind, err)
 		}
-		return name, nil
+		return name, "", nil
 	case name != "" && name != project+"_"+key:
-		if err := names.ValidateObject(kind, name); err != nil {
-			return "", apierr.Invalid("%s %q: %v", kind, key, err)
+		if short, renamed := fitGiven(name); renamed {
+			return short, name, nil
 		}
-		return name, nil
+		return name, "", nil
 	}
-	short := stack + "-" + sanitize(key)
-	if err := names.ValidateObject(kind, short); err != nil {
-		return "", apierr.Invalid("%s %q of stack %q is named %q, which does not fit: %v", kind, key, stack, short, err)
+	if short, renamed := n.name(key); renamed {
+		return short, key, nil
 	}
-	return short, nil
+	return n.stack + "-" + key, "", nil
 }
 
 // containerName is the platform name of a service's (first) container:
-// its container_name if set, else "<stack>-<service>". Replicas are
-// numbered by Compose: "<stack>-<service>-<n>".
-func containerName(stack string, s types.ServiceConfig) (string, error) {
+// its container_name if set (fitted, see fitGiven), else the namer's
+// "<stack>-<service>". Replicas are numbered by Compose from the
+// service's key: "<stack>-<service>-<n>", which must fit as it is.
+func containerName(stack string, n namer, s types.ServiceConfig) (string, error) {
 	if s.ContainerName != "" {
-		if err := names.ValidateObject("container", s.ContainerName); err != nil {
-			return "", apierr.Invalid("service %q: container_name: %v", s.Name, err)
+		name, _ := fitGiven(s.ContainerName)
+		return name, nil
+	}
+	if c := s.GetScale(); c > 1 {
+		name := stack + "-" + s.Name
+		if err := names.ValidateObject("container", name+"-"+strconv.Itoa(c)); err != nil {
+			return "", apierr.Invalid("service %q has %d replicas, which Compose names after the service: %q does not fit (%v); shorten the service's name", s.Name, c, name+"-"+strconv.Itoa(c), err)
 		}
-		return s.ContainerName, nil
+		return name, nil
 	}
-	name := stack + "-" + sanitize(s.Name)
-	check := name
-	if n := s.GetScale(); n > 1 {
-		if sanitize(s.Name) != s.Name {
-			return "", apierr.Invalid("service %q has replicas: its name must hold only lowercase letters, digits and '-'", s.Name)
-		}
-		check = name + "-" + strconv.Itoa(n)
-	}
-	if err := names.ValidateObject("container", check); err != nil {
-		return "", apierr.Invalid("service %q of stack %q makes container %q, which does not fit: %v", s.Name, stack, check, err)
-	}
+	name, _ := n.name(s.Name)
 	return name, nil
+}
+
+// containerNameAlias keeps a service reachable by the container_name the
+// file gives it, as Docker's DNS answers for a container's name: the
+// platform names the container "<user>--<name>", so the file's name
+// becomes an alias on each of the stack's networks the service joins.
+// Only a name Docker would take as a container's (and a DNS label) is
+// kept so: anything else never resolved under Compose either.
+func containerNameAlias(s *types.ServiceConfig) {
+	if s.NetworkMode != "" || s.Net != "" || !dockerContainerName(s.ContainerName) {
+		return
+	}
+	if s.Networks == nil {
+		s.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+	}
+	nets := make(map[string]*types.ServiceNetworkConfig, len(s.Networks))
+	for k, n := range s.Networks {
+		c := types.ServiceNetworkConfig{}
+		if n != nil {
+			c = *n // a copy: the loader may share one between services
+		}
+		if !slices.Contains(c.Aliases, s.ContainerName) {
+			c.Aliases = append(slices.Clone(c.Aliases), s.ContainerName)
+		}
+		nets[k] = &c
+	}
+	s.Networks = nets
+}
+
+// dockerContainerName reports whether s is a container name Docker
+// accepts ([a-zA-Z0-9][a-zA-Z0-9_.-]*) that fits one DNS label.
+func dockerContainerName(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // sanitize maps a Compose key to the platform's name alphabet.
@@ -253,11 +314,13 @@ func limits(s *types.ServiceConfig, lim policy.Limits) {
 }
 
 // builtImage is the tag of a service's built image: in the user's image
-// namespace, "<user>/<stack>-<service>:latest" unless image: names another
-// image of the user's namespace. Nobody tags over a shared image.
-func builtImage(t policy.Tenant, stack string, s types.ServiceConfig) (string, error) {
+// namespace, "<user>/<container name>:latest" (see containerName) unless
+// image: names another image of the user's namespace (translateBuiltImages
+// moved every other image there). Nobody tags over a shared image.
+func builtImage(t policy.Tenant, n namer, s types.ServiceConfig) (string, error) {
 	if s.Image == "" {
-		return build.Tag(t.Username, stack+"-"+sanitize(s.Name), "latest"), nil
+		name, _ := n.name(s.Name)
+		return build.Tag(t.Username, name, "latest"), nil
 	}
 	named, ref, err := image.Parse(s.Image)
 	if err != nil {

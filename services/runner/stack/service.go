@@ -64,10 +64,15 @@ type Options struct {
 	// Input bounds what a compose file may cost (STACK_MAX_COMPOSE_KB,
 	// STACK_LOAD_TIMEOUT, …: yaml_limits.go).
 	Input InputLimits
+	// Apps is where web links live (APPS_DOMAIN, APPS_URL_TEMPLATE,
+	// APPS_PORT: pkg/config Apps, read as the gateway reads them), for
+	// the notes that say which link a ports: entry became.
+	Apps config.Apps
 }
 
 // LoadOptions reads the options from the environment.
 func LoadOptions(e *config.Env) Options {
+	apps, _ := config.LoadApps(e) // a malformed value is in e.Err()
 	return Options{
 		WorkDir:     e.String("STACK_WORKDIR", ""),
 		UpTimeout:   e.Duration("STACK_UP_TIMEOUT", 30*time.Minute),
@@ -75,6 +80,7 @@ func LoadOptions(e *config.Env) Options {
 		Parallel:    e.Int("STACK_PARALLEL", 4),
 		Build:       build.LoadOptions(e),
 		Input:       LoadInputLimits(e),
+		Apps:        apps,
 	}
 }
 

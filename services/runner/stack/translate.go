@@ -5,6 +5,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -18,7 +19,8 @@ type translation struct {
 	project *types.Project
 	dir     *projectDir
 	tenant  policy.Tenant
-	stack   string // the stack's name as the user gave it
+	stack   string      // the stack's name as the user gave it
+	apps    config.Apps // where web links live, for the notes that show them
 	notes   []string
 	seeds   []seed // volumes translateFiles made, created (and filled) before Compose runs
 }
@@ -34,6 +36,10 @@ var translateSteps = []func(*translation) error{
 	// Files first: its volumes and configs join the project before
 	// normalize names them, and the policy judges what it leaves.
 	translateFiles,
+	// Ports and images are independent of the other steps: they read the
+	// service keys (for link names) and images as the file wrote them.
+	translatePorts,
+	translateBuiltImages,
 	// Network settings only: independent of the steps that rename or
 	// rewrite services' files and ports.
 	translateIPAM,

@@ -82,7 +82,7 @@ func (s *service) Up(ctx context.Context, req msg.StackUpRequest) (msg.JobStarte
 	if len(project.Services) == 0 {
 		return msg.JobStarted{}, apierr.Invalid("the compose file has no services to run")
 	}
-	tr := &translation{project: project, dir: dir, tenant: t, stack: req.Name}
+	tr := &translation{project: project, dir: dir, tenant: t, stack: req.Name, apps: s.opts.Apps}
 	if err := translate(tr); err != nil {
 		return msg.JobStarted{}, err
 	}
@@ -170,8 +170,20 @@ func (s *service) checkExternal(ctx context.Context, t policy.Tenant, p *types.P
 // image.
 func (s *service) planBuilds(ctx context.Context, c identity.Caller, stack string, p *types.Project, dir *projectDir) ([]plannedBuild, error) {
 	var out []plannedBuild
+	// A service may run the image another one builds (a tag in the
+	// caller's namespace, see builtImage and translateBuiltImages): it is
+	// there once the builds ran, and the caller's.
+	builtHere := map[string]bool{}
+	for _, svc := range p.Services {
+		if _, ref, err := image.Parse(svc.Image); err == nil && svc.Build != nil {
+			builtHere[ref] = true
+		}
+	}
 	for _, name := range p.ServiceNames() {
 		svc := p.Services[name]
+		if _, ref, err := image.Parse(svc.Image); err == nil && svc.Build == nil && builtHere[ref] {
+			continue
+		}
 		if svc.Build == nil {
 			if err := image.MayUse(ctx, s.docker, c, svc.Image); err != nil {
 				return nil, serviceErr(name, err)
@@ -259,6 +271,11 @@ func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t
 	defer unlock()
 	logErr := func(err error) { s.log.WarnContext(ctx, "stack progress lost", "job", job.ID(), "err", err) }
 	pr := newProgress(job, logErr)
+	// The translation's notes come first, before anything is made: what
+	// the file asked for and what it became ("ports 8000:8000 → …").
+	for _, n := range notes {
+		pr.send(msg.StackProgress{Status: msg.StatusNote, Text: n})
+	}
 	fail := func(e *apierr.Error) {
 		if err := job.Fail(e); err != nil {
 			s.log.ErrorContext(ctx, "could not record a failed up", "job", job.ID(), "stack", stack, "err", err)

@@ -110,7 +110,9 @@ func (s *service) view(ctx context.Context, owner, username, stack string) (msg.
 	}
 	st := msg.Stack{Name: stack, Owner: owner, Username: username}
 	byService := map[string]*msg.StackService{}
+	var rn renames
 	for _, c := range o.containers {
+		rn.add("service", c.Labels)
 		st.Username = c.Labels[policy.LabelUsername]
 		name := c.Labels[composeServiceLabel]
 		svc := byService[name]
@@ -133,16 +135,19 @@ func (s *service) view(ctx context.Context, owner, username, stack string) (msg.
 	st.Status = summarize(all)
 	for _, n := range o.networks {
 		st.Networks = append(st.Networks, n.Labels[policy.LabelName])
+		rn.add("network", n.Labels)
 		if st.Username == "" {
 			st.Username = n.Labels[policy.LabelUsername]
 		}
 	}
 	for _, v := range o.volumes {
 		st.Volumes = append(st.Volumes, v.Labels[policy.LabelName])
+		rn.add("volume", v.Labels)
 		if from := v.Labels[LabelBind]; from != "" { // a bind mount of the file (translate_files.go)
-			st.Renamed = append(st.Renamed, msg.StackRename{Kind: "bind", From: from, To: v.Name})
+			rn.pair("bind", from, v.Name)
 		}
 	}
+	st.Renamed = rn.sorted()
 	sort.Strings(st.Networks)
 	sort.Strings(st.Volumes)
 	return st, nil
