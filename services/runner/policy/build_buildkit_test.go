@@ -62,6 +62,8 @@ var bkCases = []struct {
 	{"security insecure", fb + "RUN --security=insecure true\n", nil, policy.RuleEntitlement},
 	{"ADD URL", fb + "ADD https://example.com/x /x\n", nil, policy.RuleRemoteSource},
 	{"ADD git", fb + "ADD git@github.com:a/b.git /x\n", nil, policy.RuleRemoteSource},
+	{"ADD scp-like git, any user", fb + "ADD 0@0: 0\n", nil, policy.RuleRemoteSource},
+	{"ADD scp-like git by ARG", fb + "ARG R=deploy@10.0.0.1:repo.git\nADD $R /src\n", nil, policy.RuleRemoteSource},
 	{"ADD --checksum", fb + "ADD --checksum=sha256:0 x /x\n", nil, policy.RuleRemoteSource},
 	{"ADD URL by ARG", fb + "ARG U=" + bait + "\nADD $U /x\n", nil, policy.RuleRemoteSource},
 	{"bind out of the context", fb + "RUN --mount=type=bind,source=../..,target=/h ls\n", nil, policy.RulePath},
