@@ -198,3 +198,20 @@ func TestBuildKitRefs(t *testing.T) {
 		t.Errorf("the syntax directive is still there:\n%s", refs.Dockerfile)
 	}
 }
+
+// TestBuildKitTarget: TARGETSTAGE is the stage built, as BuildKit sets it;
+// a request's build arg of a platform name still cannot pick a platform.
+func TestBuildKitTarget(t *testing.T) {
+	df := "FROM busybox AS build\nARG TARGETSTAGE\nRUN --mount=type=cache,id=$TARGETSTAGE,target=/c true\nFROM build AS final\n"
+	for _, c := range []struct{ target, id string }{{"build", "/u-alice/build"}, {"", "/u-alice/final"}} {
+		in := bkIn(nil)
+		in.Target = c.target
+		refs, err := policy.CheckDockerfileWith(builder, []byte(df), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bkOracle(t, []byte(df), in, refs, builder.UserID); !slices.Equal(got, []string{c.id}) {
+			t.Errorf("target %q: cache ids %v, want %s", c.target, got, c.id)
+		}
+	}
+}
