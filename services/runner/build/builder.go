@@ -100,7 +100,8 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 			return nil, apierr.Invalid("the context has no Dockerfile at %q (a regular file, not a link)", dfPath)
 		}
 	}
-	if err := arch.ApplyDockerignore(dfPath); err != nil { // what it excludes is never sent
+	arch, err := arch.WithoutIgnored(dfPath) // what its ignore file excludes is never sent
+	if err != nil {
 		return nil, err
 	}
 	pins := map[string]string{}

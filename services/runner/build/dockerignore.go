@@ -33,45 +33,45 @@ func (a *Archive) ignoreFile(dockerfile string) (string, []byte, error) {
 	return "", nil, nil
 }
 
-// ApplyDockerignore drops from the context what its ignore file excludes,
+// WithoutIgnored is the context less what its ignore file excludes,
 // with BuildKit's pattern semantics (the moby/patternmatcher BuildKit
 // uses: patterns in order, "!" exceptions, a directory's exclusion holding
 // for what is beneath it unless an exception names it), before the context
 // is sent. The ignore file itself stays, as BuildKit leaves it unless it is
-// listed. The Dockerfile has been read already: excluding it changes
-// nothing for the build, as with BuildKit.
-func (a *Archive) ApplyDockerignore(dockerfile string) error {
+// listed — but for the context's .dockerignore when a Dockerfile's own file
+// was used: the builder reads that one again from the context (Context
+// passes it on, next to the Dockerfile's platform name), and its patterns
+// are not this build's. The Dockerfile has been read already: excluding it
+// changes nothing for the build, as with BuildKit. a itself is left as it
+// is: a stack's services share the project's archive, each with its own
+// Dockerfile and ignore file.
+func (a *Archive) WithoutIgnored(dockerfile string) (*Archive, error) {
 	name, data, err := a.ignoreFile(dockerfile)
 	if err != nil || name == "" {
-		return err
+		return a, err
 	}
 	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 	if err != nil {
-		return apierr.Invalid("%s: %v", name, err)
+		return nil, apierr.Invalid("%s: %v", name, err)
 	}
 	if len(patterns) > maxIgnorePatterns {
-		return apierr.Invalid("%s has %d patterns; the platform reads at most %d", name, len(patterns), maxIgnorePatterns)
-	}
-	if len(patterns) == 0 {
-		return nil
+		return nil, apierr.Invalid("%s has %d patterns; the platform reads at most %d", name, len(patterns), maxIgnorePatterns)
 	}
 	pm, err := patternmatcher.New(patterns)
 	if err != nil {
-		return apierr.Invalid("%s: %v", name, err)
+		return nil, apierr.Invalid("%s: %v", name, err)
 	}
-	kept := a.Entries[:0:0]
-	var size int64
+	out := &Archive{}
 	for _, e := range a.Entries {
-		out, err := pm.MatchesOrParentMatches(e.Header.Name)
+		drop, err := pm.MatchesOrParentMatches(e.Header.Name)
 		if err != nil {
-			return apierr.Invalid("%s: %v", name, err)
+			return nil, apierr.Invalid("%s: %v", name, err)
 		}
-		if out {
+		if drop || name != dockerignore && e.Header.Name == dockerignore {
 			continue
 		}
-		kept = append(kept, e)
-		size += int64(len(e.Data))
+		out.Entries = append(out.Entries, e)
+		out.size += int64(len(e.Data))
 	}
-	a.Entries, a.size = kept, size
-	return nil
+	return out, nil
 }

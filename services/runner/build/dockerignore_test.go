@@ -32,7 +32,7 @@ func TestApplyDockerignore(t *testing.T) {
 		{"leading slash and dot", "Dockerfile", map[string]string{".dockerignore": "/secret.env\n./docs/other.md\n"}, []string{"secret.env", "docs/other.md"}},
 		{"a link is an entry, not its target", "Dockerfile", map[string]string{".dockerignore": "cur\n"}, []string{"cur"}},
 		{"Dockerfile's own ignore file wins", "build/app.Dockerfile",
-			map[string]string{".dockerignore": "app\n", "build/app.Dockerfile.dockerignore": "docs\n"}, []string{"docs/README.md", "docs/other.md"}},
+			map[string]string{".dockerignore": "app\n", "build/app.Dockerfile.dockerignore": "docs\n"}, []string{"docs/README.md", "docs/other.md", ".dockerignore"}},
 		{"root ignore file for another Dockerfile", "build/app.Dockerfile", map[string]string{".dockerignore": "app\n"},
 			[]string{"app", "app/main.go", "app/main_test.go"}},
 	}
@@ -51,19 +51,24 @@ func TestApplyDockerignore(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := entryNames(a)
-			if err := a.ApplyDockerignore(c.dockerfile); err != nil {
+			sent, err := a.WithoutIgnored(c.dockerfile)
+			if err != nil {
 				t.Fatal(err)
 			}
-			want := slices.DeleteFunc(before, func(n string) bool { return slices.Contains(c.dropped, n) })
-			if got := entryNames(a); !slices.Equal(got, want) {
+			want := slices.DeleteFunc(slices.Clone(before), func(n string) bool { return slices.Contains(c.dropped, n) })
+			if got := entryNames(sent); !slices.Equal(got, want) {
 				t.Fatalf("kept %v\nwant %v", got, want)
 			}
 			var size int64
-			for _, e := range a.Entries {
+			for _, e := range sent.Entries {
 				size += int64(len(e.Data))
 			}
-			if a.Size() != size {
-				t.Fatalf("size %d, want %d", a.Size(), size)
+			if sent.Size() != size {
+				t.Fatalf("size %d, want %d", sent.Size(), size)
+			}
+			// The upload itself is left whole (a stack's services share it).
+			if got := entryNames(a); !slices.Equal(got, before) {
+				t.Fatalf("the upload changed: %v", got)
 			}
 		})
 	}
@@ -84,7 +89,7 @@ func TestApplyDockerignoreRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := a.ApplyDockerignore("Dockerfile"); err == nil {
+			if _, err := a.WithoutIgnored("Dockerfile"); err == nil {
 				t.Fatal("accepted")
 			}
 		})
