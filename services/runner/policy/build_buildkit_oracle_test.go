@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"path"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -73,6 +74,14 @@ func bkOracle(t *testing.T, df []byte, in policy.DockerfileInput, refs policy.Do
 	if err != nil {
 		return nil
 	}
+	if res.Image != nil {
+		noProcDir(t, res.Image.Config.WorkingDir)
+		for k := range res.Image.Config.Labels {
+			if strings.HasPrefix(strings.ToLower(k), policy.LabelPrefix) {
+				t.Fatalf("the image carries the platform label %s", k)
+			}
+		}
+	}
 	var caches []string
 	for _, dt := range def.Def {
 		var op pb.Op
@@ -96,6 +105,7 @@ func bkOracle(t *testing.T, df []byte, in policy.DockerfileInput, refs policy.Do
 			}
 		}
 		if ex := op.GetExec(); ex != nil {
+			noProcDir(t, ex.GetMeta().GetCwd())
 			if ex.GetNetwork() == pb.NetMode_HOST || ex.GetSecurity() == pb.SecurityMode_INSECURE {
 				t.Fatalf("LLB runs a step on the host's network or insecure: %v", ex.GetMeta().GetArgs())
 			}
@@ -150,5 +160,13 @@ func sameImage(ref, id string) bool {
 		return tag(r) == tag(n)
 	default:
 		return tag(n) == "latest" || tag(n) == ""
+	}
+}
+
+// noProcDir fails on a working directory under /proc.
+func noProcDir(t *testing.T, dir string) {
+	t.Helper()
+	if c := path.Clean("/" + dir); c == "/proc" || strings.HasPrefix(c, "/proc/") {
+		t.Fatalf("a working directory under /proc: %s", dir)
 	}
 }
