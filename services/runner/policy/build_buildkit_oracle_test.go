@@ -2,10 +2,10 @@ package policy_test
 
 import (
 	"context"
-	"path"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"path"
 	"slices"
 	"strings"
 	"testing"
