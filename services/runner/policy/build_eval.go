@@ -114,7 +114,10 @@ type dockerfileCheck struct {
 // RUN --network=host, --security=insecure, --device and --mount of
 // secrets, ssh agents or host paths, and any word whose value the policy
 // cannot know exactly. It returns the images the build reads, which the
-// caller must be allowed to use. Admins are only parsed.
+// caller must be allowed to use. Admins are only parsed. That is Docker
+// 20.10's classic builder; with in.BuildKit the Dockerfile is judged as
+// BuildKit's frontend reads it instead (checkBuildKit), and refs may carry
+// the text to build and the secrets it reads.
 func CheckDockerfileWith(c identity.Caller, dockerfile []byte, in DockerfileInput) (refs DockerfileRefs, err error) {
 	defer func() {
 		// The instruction package keeps flag state behind type assertions;
