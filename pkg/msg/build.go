@@ -40,6 +40,10 @@ type BuildRequest struct {
 	// Entitlements are BuildKit's extra privileges ("network.host",
 	// "security.insecure"); the policy refuses them for users.
 	Entitlements []string `json:"entitlements,omitempty"`
+	// Secrets are build secrets by id, what RUN --mount=type=secret,id=<id>
+	// reads (BuildKit): mounted for that step only, never in a layer or
+	// the build log. Bounded in count and size by the runner.
+	Secrets map[string]string `json:"secrets,omitempty"`
 	// Run, if set, runs the built image as a container with this spec
 	// (Image is filled in with the built tag).
 	Run *ContainerSpec `json:"run,omitempty"`

@@ -168,6 +168,11 @@ func TestUploadsReachTheRunnerAsTheUploadersObject(t *testing.T) {
 				return form(t, [2]string{"request", `{"name":"app","tag":"2","target":"final"}`}, [2]string{"context", tarball})
 			},
 			want: msg.BuildRequest{Name: "app", Tag: "2", Target: "final"}, upload: tarball},
+		{name: "multipart with build secrets", path: "/builds",
+			body: func(t *testing.T) (string, io.Reader) {
+				return form(t, [2]string{"request", `{"name":"app","secrets":{"npm":"tok","gh":"x\ny"}}`}, [2]string{"context", tarball})
+			},
+			want: msg.BuildRequest{Name: "app", Secrets: map[string]string{"npm": "tok", "gh": "x\ny"}}, upload: tarball},
 		{name: "raw tar, request in the query", path: "/builds?name=app&dockerfile=docker/Dockerfile&build_arg=A=1&build_arg=B=x%3Dy&network=none",
 			body:   func(*testing.T) (string, io.Reader) { return "application/x-tar", strings.NewReader(tarball) },
 			want:   msg.BuildRequest{Name: "app", DockerfilePath: "docker/Dockerfile", BuildArgs: map[string]string{"A": "1", "B": "x=y"}, Network: "none"},

@@ -63,6 +63,12 @@ func (h *Handler) startBuild(w http.ResponseWriter, r *http.Request) {
 		v.Tag = "latest"
 	}
 	args, err := keyValueLines("build argument", v.BuildArgs)
+	var secrets map[string]string
+	if err == nil {
+		// Secrets are never put back in the page (V has no field for them)
+		// nor quoted in a message.
+		secrets, err = secretLines(r.PostFormValue("secrets"))
+	}
 	if err == nil && strings.TrimSpace(v.Dockerfile) == "" {
 		err = apierr.Invalid("the Dockerfile is empty: write at least a FROM line")
 	}
@@ -75,6 +81,7 @@ func (h *Handler) startBuild(w http.ResponseWriter, r *http.Request) {
 		audit.SetTarget(r.Context(), "image="+v.Name+":"+v.Tag)
 		started, err := h.builds.Build(r.Context(), builds.Request{Build: msg.BuildRequest{
 			Name: v.Name, Tag: v.Tag, Dockerfile: v.Dockerfile, BuildArgs: args, Target: v.Target, NoCache: v.NoCache,
+			Secrets: secrets,
 		}})
 		if err != nil {
 			e := apierr.From(err)
@@ -86,9 +93,20 @@ func (h *Handler) startBuild(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// secretLines reads ID=VALUE lines of build secrets like keyValueLines,
+// but a malformed line is named by its number alone: it may be a secret.
+func secretLines(text string) (map[string]string, error) {
+	return kvLines("build secret", text, false)
+}
+
 // keyValueLines reads KEY=VALUE lines (build arguments, stack variables);
 // blank lines and lines starting with # are skipped.
 func keyValueLines(what, text string) (map[string]string, error) {
+	return kvLines(what, text, true)
+}
+
+// kvLines reads KEY=VALUE lines; quote puts a malformed line in the error.
+func kvLines(what, text string, quote bool) (map[string]string, error) {
 	var m map[string]string
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -98,6 +116,9 @@ func keyValueLines(what, text string) (map[string]string, error) {
 		k, val, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			if !quote {
+				return nil, apierr.Invalid("line %d of the %ss is not KEY=VALUE", i+1, what)
+			}
 			return nil, apierr.Invalid("line %d of the %ss is not KEY=VALUE: %q", i+1, what, line)
 		}
 		if m == nil {

@@ -95,6 +95,26 @@ func TestBuildFormStartsAJob(t *testing.T) {
 		}
 	}
 
+	// Secrets reach the service, and are never shown again nor quoted.
+	fb.got, fb.err = builds.Request{}, nil
+	rec = httptest.NewRecorder()
+	h.startBuild(rec, signedInPost(t, "/builds", url.Values{"name": {"app"}, "dockerfile": {"FROM busybox\n"}, "secrets": {"npm=tok-123\n# c\ngh = x=y"}}))
+	if got := fb.got.Build.Secrets; rec.Code != http.StatusSeeOther || got["npm"] != "tok-123" || got["gh"] != " x=y" || len(got) != 2 {
+		t.Errorf("secrets: status %d, got %q", rec.Code, got)
+	}
+	fb.err = &apierr.Error{Code: apierr.CodeInvalid, Message: "the build failed"}
+	rec = httptest.NewRecorder()
+	h.startBuild(rec, signedInPost(t, "/builds", url.Values{"name": {"app"}, "dockerfile": {"FROM busybox\n"}, "secrets": {"npm=tok-456"}}))
+	if strings.Contains(rec.Body.String(), "tok-456") {
+		t.Errorf("a refused build page shows the secret")
+	}
+	fb.got, fb.err = builds.Request{}, nil
+	rec = httptest.NewRecorder()
+	h.startBuild(rec, signedInPost(t, "/builds", url.Values{"name": {"app"}, "dockerfile": {"FROM busybox\n"}, "secrets": {"ok=1\nghp_pastedtoken"}}))
+	if body := rec.Body.String(); rec.Code != http.StatusBadRequest || fb.got.Build.Name != "" || strings.Contains(body, "ghp_pastedtoken") || !strings.Contains(body, "line 2") {
+		t.Errorf("bad secret line: status %d, request %+v", rec.Code, fb.got)
+	}
+
 	// Malformed build arguments never reach the service.
 	fb.got = builds.Request{}
 	rec = httptest.NewRecorder()

@@ -62,6 +62,9 @@ type Spec struct {
 	Entitlements []string
 	// Labels go on the image; the owner labels are always added.
 	Labels map[string]string
+	// Secrets are what RUN --mount=type=secret,id=<key> reads (BuildKit
+	// only): mounted for the step, never written into a layer.
+	Secrets map[string][]byte
 }
 
 // Prepared is a judged build, ready to run.
@@ -96,6 +99,10 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		if df, ok = arch.File(dfPath); !ok {
 			return nil, apierr.Invalid("the context has no Dockerfile at %q (a regular file, not a link)", dfPath)
 		}
+	}
+	arch, err := arch.WithoutIgnored(dfPath) // what its ignore file excludes is never sent
+	if err != nil {
+		return nil, err
 	}
 	pins := map[string]string{}
 	refs, err := policy.CheckDockerfileWith(c, df, policy.DockerfileInput{Args: spec.Args,

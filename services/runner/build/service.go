@@ -217,6 +217,7 @@ func (s *service) Start(ctx context.Context, req msg.BuildRequest) (msg.JobStart
 		Caller: c, Tag: tag, Context: arch, Dockerfile: req.DockerfilePath, Inline: req.Dockerfile,
 		Args: req.BuildArgs, Target: req.Target, NoCache: req.NoCache, Network: req.Network,
 		Entitlements: req.Entitlements, Labels: map[string]string{policy.LabelName: req.Name},
+		Secrets: SecretBytes(req.Secrets),
 	})
 	if err != nil {
 		return msg.JobStarted{}, err
@@ -320,5 +321,5 @@ func validate(req msg.BuildRequest) error {
 	if req.Target != "" && (len(req.Target) > maxTargetChars || !targetRE.MatchString(req.Target)) {
 		return apierr.Invalid("target %q is not a stage name", req.Target)
 	}
-	return nil
+	return ValidateSecrets(req.Secrets)
 }

@@ -98,6 +98,12 @@ func (e *Engine) ApplyBuild(c identity.Caller, o *client.ImageBuildOptions) {
 type DockerfileRefs struct {
 	Images []string
 	Stages []string // stage names, in order
+	// Dockerfile is the text to build when the judge rewrote it (BuildKit:
+	// cache mounts scoped to the user, the syntax directive set aside);
+	// nil: build the text as given.
+	Dockerfile []byte
+	// Secrets are the ids RUN --mount=type=secret reads (BuildKit).
+	Secrets []string
 }
 
 // CheckDockerfile judges a Dockerfile whose base images are unknown (see

@@ -18,6 +18,9 @@ func (d *dockerfileCheck) command(s *stage, cmd instructions.Command) error {
 	get := d.stageGet(s)
 	switch c := cmd.(type) {
 	case *instructions.ArgCommand:
+		if d.bk != nil {
+			return d.bkArgCmd(s, c)
+		}
 		return d.argCmd(s, c)
 	case *instructions.EnvCommand:
 		// All pairs are expanded with the environment before the line.
@@ -59,6 +62,12 @@ func (d *dockerfileCheck) command(s *stage, cmd instructions.Command) error {
 		}
 		return d.sources(s, "ADD", &c.SourcesAndDest, []string{c.Chown, c.Chmod}, true)
 	case *instructions.CopyCommand:
+		if c.From != "" && d.bk != nil {
+			if err := d.bkFrom(c.From); err != nil {
+				return err
+			}
+			return d.sources(s, "COPY", &c.SourcesAndDest, []string{c.Chown, c.Chmod}, false)
+		}
 		if c.From != "" {
 			// The classic builder reads --from as written.
 			if strings.ContainsAny(c.From, "$") {
@@ -153,7 +162,7 @@ func (d *dockerfileCheck) sources(s *stage, instr string, sd *instructions.Sourc
 			return err
 		}
 	}
-	if len(sd.SourceContents) > 0 {
+	if len(sd.SourceContents) > 0 && d.bk == nil {
 		return rule(apierr.CodeInvalid, RuleDockerfile, "%s: heredocs are not supported by this platform's builder", instr)
 	}
 	for _, raw := range sd.SourcePaths {
@@ -186,6 +195,9 @@ func (d *dockerfileCheck) sources(s *stage, instr string, sd *instructions.Sourc
 }
 
 func (d *dockerfileCheck) run(s *stage, c *instructions.RunCommand) error {
+	if d.bk != nil {
+		return d.bkRun(s, c)
+	}
 	if d.admin {
 		return nil
 	}

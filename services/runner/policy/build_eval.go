@@ -34,6 +34,19 @@ type DockerfileInput struct {
 	// that needs one is refused, and their ONBUILD triggers are not seen
 	// (the builder always sets it).
 	Base func(ref string) (BaseImage, error)
+	// BuildKit judges the Dockerfile as BuildKit's dockerfile frontend
+	// (the version in go.mod) reads it, for a build on BuildKit; false is
+	// Docker 20.10's classic builder. See build_buildkit.go.
+	BuildKit bool
+	// Platform is the build's only platform on BuildKit ("linux/amd64";
+	// empty: the runner's own). No emulation: a stage naming another
+	// platform is refused.
+	Platform string
+	// Target is the stage built (BuildKit's TARGETSTAGE; empty: the last).
+	Target string
+	// Secrets are the ids of the secrets the build provides: a required
+	// secret mount of another id is refused.
+	Secrets []string
 }
 
 // value is a word as the builder will see it. known is false when it
@@ -89,6 +102,8 @@ type dockerfileCheck struct {
 	// Dockerfile is judged on as if that image's config were unknown, so
 	// a rule it breaks is named, and baseErr refuses it otherwise.
 	baseErr error
+	// bk is BuildKit mode's state (nil: the classic builder).
+	bk *bkCheck
 }
 
 // CheckDockerfileWith parses a Dockerfile as the engine will and refuses
@@ -99,7 +114,10 @@ type dockerfileCheck struct {
 // RUN --network=host, --security=insecure, --device and --mount of
 // secrets, ssh agents or host paths, and any word whose value the policy
 // cannot know exactly. It returns the images the build reads, which the
-// caller must be allowed to use. Admins are only parsed.
+// caller must be allowed to use. Admins are only parsed. That is Docker
+// 20.10's classic builder; with in.BuildKit the Dockerfile is judged as
+// BuildKit's frontend reads it instead (checkBuildKit), and refs may carry
+// the text to build and the secrets it reads.
 func CheckDockerfileWith(c identity.Caller, dockerfile []byte, in DockerfileInput) (refs DockerfileRefs, err error) {
 	defer func() {
 		// The instruction package keeps flag state behind type assertions;
@@ -108,6 +126,9 @@ func CheckDockerfileWith(c identity.Caller, dockerfile []byte, in DockerfileInpu
 			err = rule(apierr.CodeInvalid, RuleDockerfile, "the Dockerfile could not be read: %v", r)
 		}
 	}()
+	if in.BuildKit {
+		return checkBuildKit(c, dockerfile, in)
+	}
 	res, err := parser.Parse(bytes.NewReader(dockerfile))
 	if err != nil {
 		return refs, rule(apierr.CodeInvalid, RuleDockerfile, "the Dockerfile does not parse: %v", err)
@@ -118,15 +139,30 @@ func CheckDockerfileWith(c identity.Caller, dockerfile []byte, in DockerfileInpu
 	if err := sameEscape(dockerfile, res.EscapeToken); err != nil {
 		return refs, err
 	}
+	d, stages, metaArgs, err := newCheck(c, res, in)
+	if err != nil {
+		return refs, err
+	}
+	return d.judge(stages, metaArgs)
+}
+
+// newCheck reads the instructions of a parsed Dockerfile and the state
+// to judge them with.
+func newCheck(c identity.Caller, res *parser.Result, in DockerfileInput) (*dockerfileCheck, []instructions.Stage, []instructions.ArgCommand, error) {
 	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{SkipAll: true}))
 	if err != nil {
-		return refs, rule(apierr.CodeInvalid, RuleDockerfile, "%v", err)
+		return nil, nil, nil, rule(apierr.CodeInvalid, RuleDockerfile, "%v", err)
 	}
 	if len(stages) == 0 {
-		return refs, rule(apierr.CodeInvalid, RuleDockerfile, "the Dockerfile has no FROM instruction")
+		return nil, nil, nil, rule(apierr.CodeInvalid, RuleDockerfile, "the Dockerfile has no FROM instruction")
 	}
 	d := &dockerfileCheck{admin: c.IsAdmin(), lex: shell.NewLex(res.EscapeToken), args: in.Args,
 		meta: map[string]*value{}, base: in.Base, seen: map[string]bool{}}
+	return d, stages, metaArgs, nil
+}
+
+// judge evaluates the meta ARGs and the stages in order.
+func (d *dockerfileCheck) judge(stages []instructions.Stage, metaArgs []instructions.ArgCommand) (refs DockerfileRefs, err error) {
 	for i := range metaArgs {
 		if err := d.metaArg(&metaArgs[i]); err != nil {
 			return refs, err
@@ -175,7 +211,7 @@ func (d *dockerfileCheck) metaGet(k string) (value, bool) {
 	if def, ok := d.meta[k]; ok {
 		return d.arg(k, def)
 	}
-	if builtinArgs[k] {
+	if builtinArgs[k] && d.bk == nil {
 		return d.arg(k, nil)
 	}
 	return value{}, false
@@ -185,6 +221,15 @@ func (d *dockerfileCheck) metaGet(k string) (value, bool) {
 // first (an unknown base may set anything), then the ARGs declared in the
 // stage and the built-in proxy args.
 func (d *dockerfileCheck) stageGet(s *stage) func(string) (value, bool) {
+	if d.bk != nil {
+		// BuildKit: the image's ENV, with the stage's ARGs written into it.
+		return func(k string) (value, bool) {
+			if v, ok := s.env[k]; ok {
+				return v, true
+			}
+			return value{}, s.open
+		}
+	}
 	return func(k string) (value, bool) {
 		if v, ok := s.env[k]; ok {
 			return v, true
@@ -265,6 +310,9 @@ func (d *dockerfileCheck) addImage(ref string) {
 // metaArg is an ARG before the first FROM: expanded with the meta ARGs so
 // far, visible to FROM lines and to stages that declare it again.
 func (d *dockerfileCheck) metaArg(a *instructions.ArgCommand) error {
+	if d.bk != nil {
+		return d.bkMetaArg(a)
+	}
 	vals := make([]*value, len(a.Args))
 	keys := make([]string, len(a.Args))
 	for i, kv := range a.Args {
@@ -303,6 +351,11 @@ func (d *dockerfileCheck) stage(st *instructions.Stage) error {
 	base, err := d.exact(d.metaGet, "FROM", st.BaseName)
 	if err != nil {
 		return err
+	}
+	if d.bk != nil {
+		if err := d.platform(st); err != nil {
+			return err
+		}
 	}
 	s := &stage{name: strings.ToLower(st.Name), env: map[string]value{}, args: map[string]*value{}, workdir: value{"/", true}}
 	var triggers []string
@@ -369,6 +422,10 @@ func (d *dockerfileCheck) trigger(s *stage, t string) error {
 	cmd, err := instructions.ParseCommand(res.AST.Children[0])
 	if err != nil {
 		return rule(apierr.CodeInvalid, RuleDockerfile, "ONBUILD %q: %v", t, err)
+	}
+	if d.bk != nil {
+		d.bk.triggers++
+		defer func() { d.bk.triggers-- }()
 	}
 	return d.command(s, cmd)
 }

@@ -3,8 +3,16 @@ package policy
 import (
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 )
+
+// reSCP is an scp-like address, "user@host:path", which BuildKit's ADD
+// clones over ssh whatever the user's name: any "@" then ":" before the
+// first "/" (broader than BuildKit's own pattern, on purpose).
+var reSCP = regexp.MustCompile(`^[^/]*@[^/]*:`)
 
 // isRemote reports whether an ADD source (as the builder expands it) names
 // something fetched rather than read from the context: a URL of any scheme
@@ -13,7 +21,11 @@ import (
 // context file whose name looks like a URL can be renamed.
 func isRemote(s string) bool {
 	l := strings.ToLower(strings.TrimSpace(s))
-	if strings.Contains(l, "://") || strings.HasPrefix(l, "git@") || strings.HasPrefix(l, "github.com/") {
+	if strings.Contains(l, "://") || strings.HasPrefix(l, "git@") || strings.HasPrefix(l, "github.com/") || reSCP.MatchString(l) {
+		return true
+	}
+	// What BuildKit's frontend itself takes for a git address.
+	if _, isGit, _ := dfgitutil.ParseGitRef(strings.TrimSpace(s)); isGit {
 		return true
 	}
 	u, err := url.Parse(l)

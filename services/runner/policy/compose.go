@@ -181,6 +181,11 @@ func (e *Engine) composeService(c identity.Caller, t Tenant, p *types.Project, s
 	if err := composeOnly(c, s, root); err != nil {
 		return err
 	}
+	if s.Build != nil { // build: secrets: (composeBuild judges the rest)
+		if err := buildSecrets(s.Name, s.Build.Secrets, p.Secrets, root); err != nil {
+			return err
+		}
+	}
 	for _, h := range append(append([]types.ServiceHook{}, s.PostStart...), s.PreStop...) {
 		if err := e.CheckExec(h.WorkingDir, composeEnv(h.Environment), h.Command); err != nil {
 			return withService(s.Name, err)
@@ -308,8 +313,8 @@ func composeBuild(svc string, b *types.BuildConfig, root string) error {
 		return rule(apierr.CodePolicy, RuleNetwork, "%s: build network %q is not allowed: use default or none", svc, b.Network)
 	case b.Privileged || len(b.Entitlements) > 0:
 		return rule(apierr.CodePolicy, RuleEntitlement, "%s: privileged builds and entitlements are not allowed", svc)
-	case len(b.SSH) > 0 || len(b.Secrets) > 0:
-		return rule(apierr.CodePolicy, RuleHostFiles, "%s: build ssh and secrets read the host's keys and files; not allowed", svc)
+	case len(b.SSH) > 0:
+		return rule(apierr.CodePolicy, RuleHostFiles, "%s: build ssh reads the host's keys; not allowed", svc)
 	case len(b.AdditionalContexts) > 0:
 		return rule(apierr.CodePolicy, RuleUploadPaths, "%s: additional build contexts are not supported: everything comes from the upload", svc)
 	case len(b.CacheTo) > 0 || len(b.CacheFrom) > 0:

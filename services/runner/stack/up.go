@@ -220,6 +220,9 @@ func (s *service) planBuilds(ctx context.Context, c identity.Caller, stack strin
 		} else if err := dockerfileOf(dir, b, &spec); err != nil {
 			return nil, serviceErr(name, err)
 		}
+		if spec.Secrets, err = buildSecrets(dir, p, b); err != nil {
+			return nil, serviceErr(name, err)
+		}
 		prep, err := s.builder.Prepare(ctx, spec)
 		if err != nil {
 			return nil, serviceErr(name, err)
