@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -36,6 +37,9 @@ type Config struct {
 	MemoryLimitMB int
 	// Firewall is the host firewall isolating tenants (RUNNER_FIREWALL on).
 	Firewall isolation.Options
+	// BuildKit is the builder, when RUNNER_BUILDKIT_ADDR is set
+	// (RUNNER_BUILDKIT_DIR, RUNNER_BUILDKIT_BASE_CACHE_MB; build.Options).
+	BuildKit build.BuildKitOptions
 }
 
 // LoadConfig reads the environment.
@@ -76,6 +80,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 		},
 	}
 	c.MemoryLimitMB = e.Int("RUNNER_MEMORY_LIMIT_MB", 1536)
+	c.BuildKit = build.LoadOptions(e).BuildKit
 	if perr != nil {
 		return c, perr
 	}
