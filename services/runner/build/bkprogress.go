@@ -1,6 +1,7 @@
 package build
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -21,12 +22,13 @@ const maxSteps = 500
 type steps struct {
 	out    *output
 	byID   map[digest.Digest]*msg.BuildStep
+	num    map[digest.Digest]int // "#n", as BuildKit's plain output numbers them
 	n      int
 	failed *msg.BuildStep // the first step that failed on its own
 }
 
 func newSteps(out *output) *steps {
-	return &steps{out: out, byID: map[digest.Digest]*msg.BuildStep{}}
+	return &steps{out: out, byID: map[digest.Digest]*msg.BuildStep{}, num: map[digest.Digest]int{}}
 }
 
 func (s *steps) status(st *bkclient.SolveStatus) {
@@ -39,6 +41,7 @@ func (s *steps) status(st *bkclient.SolveStatus) {
 			s.n++
 			step = &msg.BuildStep{ID: v.Digest.Encoded()[:12]}
 			s.byID[v.Digest] = step
+			s.num[v.Digest] = s.n
 		}
 		name := v.Name
 		if len(name) > maxLine {
@@ -57,13 +60,32 @@ func (s *steps) status(st *bkclient.SolveStatus) {
 		}
 		if !sameStep(before, *step) {
 			s.out.stepChanged(*step)
+			s.lines(v.Digest, before, *step)
 		}
 	}
 	for _, l := range st.Logs {
 		if step := s.byID[l.Vertex]; step != nil {
 			s.out.setStep(step.Name)
 		}
-		s.out.write(string(l.Data))
+		s.out.write(prefixLines(fmt.Sprintf("#%d ", s.num[l.Vertex]), string(l.Data)))
+	}
+}
+
+// lines writes a step's changes to the log as BuildKit's plain output
+// does ("#3 [2/2] RUN make", "#3 DONE 1.2s"), for readers of lines only.
+func (s *steps) lines(d digest.Digest, before, now msg.BuildStep) {
+	n := s.num[d]
+	s.out.setStep(now.Name)
+	if before.Started == nil && now.Started != nil || before.Name == "" && now.Cached {
+		s.out.write(fmt.Sprintf("#%d %s\n", n, now.Name))
+	}
+	switch {
+	case now.Error != "" && before.Error == "":
+		s.out.write(fmt.Sprintf("#%d ERROR: %s\n", n, now.Error))
+	case now.Cached && !before.Cached:
+		s.out.write(fmt.Sprintf("#%d CACHED\n", n))
+	case now.Completed != nil && before.Completed == nil:
+		s.out.write(fmt.Sprintf("#%d DONE %.1fs\n", n, float64(now.DurationMS)/1000))
 	}
 }
 
@@ -79,6 +101,18 @@ func (s *steps) failure(err error) *apierr.Error {
 		return stepError(s.failed.Name, text)
 	}
 	return stepError("", text)
+}
+
+// prefixLines puts p before every line of data.
+func prefixLines(p, data string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(data, "\n") {
+		if l != "" {
+			b.WriteString(p)
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 func canceled(e string) bool {
