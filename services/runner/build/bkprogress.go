@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/policy"
 )
 
 // maxSteps bounds the steps reported for one build (a Dockerfile of a
@@ -97,11 +99,20 @@ func (s *steps) failure(err error) *apierr.Error {
 	if i := strings.Index(text, "desc = "); i >= 0 {
 		text = text[i+len("desc = "):]
 	}
+	// The source policy's refusal is the platform's, under the rule the
+	// judge would have named.
+	if m := deniedSource.FindStringSubmatch(text); m != nil {
+		return (&apierr.Error{Code: apierr.CodePolicy, Rule: policy.RuleRemoteSource,
+			Message: fmt.Sprintf("the build may read only its context and its judged base images, not %s", m[1])}).WithDocker(text)
+	}
 	if s.failed != nil {
 		return stepError(s.failed.Name, text)
 	}
 	return stepError("", text)
 }
+
+// deniedSource finds BuildKit's source policy refusal in its error text.
+var deniedSource = regexp.MustCompile(`source "([^"]{1,512})" denied by policy`)
 
 // prefixLines puts p before every line of data.
 func prefixLines(p, data string) string {

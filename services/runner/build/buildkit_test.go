@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,5 +76,45 @@ func TestBuildKitStepsAndCache(t *testing.T) {
 	}
 	if !second.Cached {
 		t.Errorf("second build's RUN step %+v, want cached", *second)
+	}
+}
+
+// TestBuildKitRunStepLimits: a BuildKit RUN step runs under the memory and
+// CPU of the user's quota (below a container's maximum; the pids limit
+// is TestBuildForkBombIsBounded's); a step that takes more memory is killed and
+// the build fails, naming the step.
+func TestBuildKitRunStepLimits(t *testing.T) {
+	be := backend{name: "buildkit", buildkit: true}
+	h := setup(t, be.env(t, map[string]string{"RUNNER_QUOTA_MEMORY_MB": "128", "RUNNER_QUOTA_CPUS": "1", "RUNNER_PIDS_LIMIT": "64"}))
+	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+	removeImage(t, h, alice.Username+"/limits:latest")
+	started, err := start(t, h, alice, msg.BuildRequest{Name: "limits", NoCache: true,
+		Dockerfile: "FROM " + h.image + "\nRUN echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)\n"})
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	evs := finish(t, h, started.Job.ID)
+	log := logOf(evs)
+	if evs[len(evs)-1].Type != msg.JobEventDone {
+		t.Fatalf("build failed: %s", log)
+	}
+	if want := fmt.Sprintf("mem=%d cpu=100000", 128<<20); !strings.Contains(log, want) {
+		t.Errorf("RUN step limits: want %s in\n%s", want, log)
+	}
+
+	removeImage(t, h, alice.Username+"/hog:latest")
+	started, err = start(t, h, alice, msg.BuildRequest{Name: "hog", NoCache: true,
+		Dockerfile: "FROM " + h.image + "\nRUN x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo survived ${#x}\n"})
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	evs = finish(t, h, started.Job.ID)
+	log = logOf(evs)
+	last := evs[len(evs)-1]
+	if last.Type != msg.JobEventError || strings.Contains(log, "survived 400000000") {
+		t.Fatalf("the memory hog built:\n%s", log)
+	}
+	if !strings.Contains(last.Error.Message, "RUN x=$(head") {
+		t.Errorf("error %+v does not name the step", last.Error)
 	}
 }
