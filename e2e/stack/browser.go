@@ -36,8 +36,9 @@ type Web struct {
 	ProxyURL   string
 }
 
-// StartWeb brings the platform up for browser tests.
-func StartWeb(t testing.TB) *Web {
+// StartWeb brings the platform up for browser tests; runnerEnv overrides
+// the runner's settings (e.g. RUNNER_BUILDKIT_ADDR).
+func StartWeb(t testing.TB, runnerEnv ...map[string]string) *Web {
 	t.Helper()
 	docker := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, docker)
@@ -60,7 +61,7 @@ func StartWeb(t testing.TB) *Web {
 		// test verifies their address: a short cache lets the next page see it.
 		CacheTTL: "1s",
 	})
-	runnertest.Start(t, s.NATSURL, map[string]string{"RUNNER_PULL_INTERNAL_REGISTRIES": "127.0.0.1"}) // the tests' loopback registries
+	runnertest.Start(t, s.NATSURL, append([]map[string]string{{"RUNNER_PULL_INTERNAL_REGISTRIES": "127.0.0.1"}}, runnerEnv...)...) // the tests' loopback registries
 	w := &Web{Stack: s, AppsDomain: "apps.localhost", ProxyURL: "http://127.0.0.1:" + strconv.Itoa(proxyPort)}
 	startProxy(t, s.NATSURL, w.AppsDomain, gw, fmt.Sprintf("127.0.0.1:%d", proxyPort))
 	s.GatewayURL = startGatewayEnv(t, gwAddr, map[string]string{
