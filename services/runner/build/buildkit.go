@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
+	clog "github.com/containerd/log"
 	"github.com/distribution/reference"
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
@@ -47,6 +48,11 @@ type buildkit struct {
 }
 
 func newBuildKit(docker *client.Client, o BuildKitOptions) *buildkit {
+	// The BuildKit client and containerd's content store log through
+	// logrus, outside the runner's slog: their warnings (a file system
+	// without fs-verity, on every store opened) are noise; their errors
+	// reach the build's result anyway.
+	_ = clog.SetLevel("error")
 	return &buildkit{addr: o.Addr, docker: docker, tmp: o.Dir, groups: map[string]int{},
 		bases: newBases(docker, o.Dir+"/bases", o.BaseCacheMB<<20)}
 }
