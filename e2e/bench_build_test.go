@@ -182,7 +182,7 @@ func writeBuildSection(b *testing.B, path string, samples map[string][]time.Dura
 		"The same Dockerfile and context (two stages, three files, RUN steps that generate and checksum 20 000 lines and pack them) built %d times each way, the ways taking turns: "+
 		"through the platform (POST /api/v1/builds, gateway → NATS → runner → standalone BuildKit, the image loaded into the engine, until the job's done event) and `docker build` on the raw engine (Docker 20.10's classic builder; the CLI here has no buildx). "+
 		"Cold: no cache (`no_cache`, `--no-cache`); cached: the same build again. Load average (1 min) at the end: %s.\n\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), rounds, strings.Fields(string(load)+" ?")[0])
+		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), rounds, strings.Fields(string(load) + " ?")[0])
 	md.WriteString("| build | platform (BuildKit): median | range | `docker build`: median | range | platform / docker |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, kind := range []string{"cold", "cached"} {
 		p, d := samples["platform "+kind], samples["docker "+kind]
@@ -193,8 +193,8 @@ func writeBuildSection(b *testing.B, path string, samples map[string][]time.Dura
 			median(d).Milliseconds(), dlo.Milliseconds(), dhi.Milliseconds(),
 			float64(median(p))/float64(median(d)))
 	}
-	md.WriteString("\nThe platform's time includes what `docker build` does not do: the upload through the gateway, the judgement of the Dockerfile, the user's build slot and cgroup, the export of the built image as a tarball and its load into the engine (BuildKit cannot write to the engine's image store), and the job's events; a cached build still exports and loads the image. "+
-		"Cold, BuildKit is the faster builder here: the classic builder runs each RUN step as an engine container and commits it through the engine's storage driver (fuse-overlayfs on this machine), BuildKit runs it with runc on its own overlayfs snapshots. "+
+	md.WriteString("\nThe platform's time includes what `docker build` does not do: the upload through the gateway, the judgement of the Dockerfile, the user's build slot and cgroup, the export of the built image as a tarball and its load into the engine (BuildKit cannot write to the engine's image store), and the job's events; a cached build still exports and loads the image. " +
+		"Cold, BuildKit is the faster builder here: the classic builder runs each RUN step as an engine container and commits it through the engine's storage driver (fuse-overlayfs on this machine), BuildKit runs it with runc on its own overlayfs snapshots. " +
 		"Cold means no build cache; the base image's OCI layout (exported from the engine once per image id, in the untimed warm-up) is kept.\n")
 	old, err := os.ReadFile(path)
 	if err != nil {
