@@ -130,6 +130,14 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		if err := AllowedRegistry(ctx, b.docker, b.registries, img); err != nil {
 			return nil, err
 		}
+		// Images read only by COPY --from (or RUN --mount from=) are pinned
+		// too: BuildKit is given exactly the pinned images, and the classic
+		// builder is checked against them.
+		if _, familiar, err := image.Parse(img); err == nil && pins[familiar] == "" {
+			if _, err := b.base(ctx, c, img, pins); err != nil {
+				return nil, err
+			}
+		}
 	}
 	labels := map[string]string{}
 	for k, v := range spec.Labels {

@@ -118,3 +118,23 @@ func TestBuildKitRunStepLimits(t *testing.T) {
 		t.Errorf("error %+v does not name the step", last.Error)
 	}
 }
+
+// TestBuildCopyFromAnImage: an image read only by COPY --from is pinned
+// with the bases and given to the builder (on BuildKit, as an OCI layout
+// the source policy allows).
+func TestBuildCopyFromAnImage(t *testing.T) {
+	eachBackend(t, func(t *testing.T, be backend) {
+		h := setup(t, be.env(t))
+		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		removeImage(t, h, alice.Username+"/copyfrom:latest")
+		started, err := start(t, h, alice, msg.BuildRequest{Name: "copyfrom", NoCache: true,
+			Dockerfile: "FROM scratch\nCOPY --from=" + h.image + " /bin/busybox /busybox\n"})
+		if err != nil {
+			t.Fatalf("build: %v", err)
+		}
+		evs := finish(t, h, started.Job.ID)
+		if last := evs[len(evs)-1]; last.Type != msg.JobEventDone {
+			t.Fatalf("build failed: %+v\n%s", last.Error, logOf(evs))
+		}
+	})
+}
