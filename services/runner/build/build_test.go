@@ -168,6 +168,9 @@ func TestBuildFromAnUploadThatRuns(t *testing.T) {
 		if be.buildkit {
 			wantStep = "RUN echo \"bonjour\" > /www/greeting.txt" // BuildKit names the step with its args expanded
 		}
+		if !be.buildkit && !strings.Contains(logOf(evs), "classic builder: heredocs") {
+			t.Errorf("the classic build does not say it is the classic builder:\n%s", logOf(evs))
+		}
 		if lines == 0 || !strings.Contains(strings.Join(steps, "|"), wantStep) {
 			t.Errorf("build log: %d lines, steps %q", lines, steps)
 		}
