@@ -105,11 +105,19 @@ func (s *steps) failure(err error) *apierr.Error {
 		return (&apierr.Error{Code: apierr.CodePolicy, Rule: policy.RuleRemoteSource,
 			Message: fmt.Sprintf("the build may read only its context and its judged base images, not %s", m[1])}).WithDocker(text)
 	}
+	if m := deniedEntitlement.FindStringSubmatch(text); m != nil {
+		return (&apierr.Error{Code: apierr.CodePolicy, Rule: policy.RuleEntitlement,
+			Message: fmt.Sprintf("builds get no BuildKit entitlement here; the Dockerfile asked for %s", m[1])}).WithDocker(text)
+	}
 	if s.failed != nil {
 		return stepError(s.failed.Name, text)
 	}
 	return stepError("", text)
 }
+
+// deniedEntitlement finds the daemon's refusal of an entitlement a RUN
+// step asked for (--network=host, --security=insecure, devices).
+var deniedEntitlement = regexp.MustCompile(`\b([a-z]+\.[a-z]+) is not allowed`)
 
 // deniedSource finds BuildKit's source policy refusal in its error text.
 var deniedSource = regexp.MustCompile(`source "([^"]{1,512})" denied by policy`)

@@ -221,3 +221,26 @@ func layerFiles(t *testing.T, cli *client.Client, id string) map[string]layerFil
 		}
 	}
 }
+
+// TestBuildKitNoEntitlements: past the judge, a RUN step still cannot ask
+// BuildKit for the host's network or an unconfined sandbox: the daemon
+// grants no entitlement (deploy/buildkit/buildkitd.toml) and the solve
+// asks for none.
+func TestBuildKitNoEntitlements(t *testing.T) {
+	h := newBKHarness(t)
+	from := "FROM " + h.image + "\n"
+	for _, c := range []struct{ name, df string }{
+		{"RUN --network=host", from + "RUN --network=host ip -4 -o addr show\n"},
+		{"RUN --security=insecure", from + "RUN --security=insecure cat /proc/1/status\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, log, err := h.build(t, "dockeronline-test/ent-"+h.c.Username+":1", c.df, nil, nil)
+			if err == nil {
+				t.Fatalf("built:\n%s", log)
+			}
+			if ae, ok := err.(*apierr.Error); !ok || ae.Code != apierr.CodePolicy || ae.Rule != policy.RuleEntitlement {
+				t.Errorf("error %v, want the entitlement rule %s", err, policy.RuleEntitlement)
+			}
+		})
+	}
+}
