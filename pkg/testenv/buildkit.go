@@ -66,19 +66,31 @@ func BuildKit(t testing.TB) *BuildKitd {
 
 	b.proc = startProcess(t, "buildkitd", exec.Command(bin, "--config", cfg))
 	t.Cleanup(func() {
-		b.proc.stop(syscall.SIGTERM, 15*time.Second)
+		// SIGTERM to the daemon alone: its CNI plugins, in its process
+		// group, must finish what they do for it to release them.
+		_ = syscall.Kill(b.proc.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-b.proc.done:
+		case <-time.After(15 * time.Second):
+		}
+		b.proc.stop(syscall.SIGKILL, 5*time.Second)
 		if t.Failed() {
 			t.Logf("testenv: output of buildkitd:\n%s", b.proc.out.String())
 		}
+		removeLeftovers(b.Subnet)
 		unmountUnder(root)
 		_ = os.RemoveAll(root)
 	})
 	sock := strings.TrimPrefix(b.Addr, "unix://")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		// The socket listens before the worker is set up; the log line
+		// says it serves.
 		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()
-			return b
+			if strings.Contains(b.proc.out.String(), "running server on") {
+				return b
+			}
 		}
 		if b.proc.exited() || time.Now().After(deadline) {
 			t.Fatalf("testenv: buildkitd did not start: %v\n%s", b.proc.err, b.proc.out.String())
@@ -144,4 +156,95 @@ func unmountUnder(dir string) {
 	for i := len(points) - 1; i >= 0; i-- {
 		_ = syscall.Unmount(points[i], syscall.MNT_DETACH)
 	}
+}
+
+// removeLeftovers deletes what a daemon killed mid-way through a CNI call
+// leaves: host-side veths holding an address of subnet, and the NAT rules
+// and chains CNI's ipMasq made for addresses of subnet. Best effort.
+func removeLeftovers(subnet string) {
+	_, n, err := net.ParseCIDR(subnet)
+	if err != nil {
+		return
+	}
+	ifs, _ := net.Interfaces()
+	for _, i := range ifs {
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && n.Contains(ipn.IP) && strings.HasPrefix(i.Name, "veth") {
+				_ = exec.Command("ip", "link", "del", i.Name).Run()
+				break
+			}
+		}
+	}
+	out, err := exec.Command("iptables", "-t", "nat", "-S", "POSTROUTING").Output()
+	if err != nil {
+		return
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 || f[0] != "-A" {
+			continue
+		}
+		var src, chain string
+		for i := 0; i+1 < len(f); i++ {
+			switch f[i] {
+			case "-s":
+				src = f[i+1]
+			case "-j":
+				chain = f[i+1]
+			}
+		}
+		ip, _, err := net.ParseCIDR(src)
+		if err != nil || !n.Contains(ip) || !strings.HasPrefix(chain, "CNI-") {
+			continue
+		}
+		// The rule as listed, with -A turned into -D (its comment is quoted:
+		// let iptables' own parser read it through a shell-free argv).
+		args := append([]string{"-t", "nat", "-D"}, splitRule(l)[1:]...)
+		_ = exec.Command("iptables", args...).Run()
+		_ = exec.Command("iptables", "-t", "nat", "-F", chain).Run()
+		_ = exec.Command("iptables", "-t", "nat", "-X", chain).Run()
+	}
+	// Chains whose POSTROUTING rule is gone already ("-A CNI-… -d <subnet>").
+	out, err = exec.Command("iptables", "-t", "nat", "-S").Output()
+	if err != nil {
+		return
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 4 && f[0] == "-A" && strings.HasPrefix(f[1], "CNI-") && f[2] == "-d" && f[3] == n.String() {
+			_ = exec.Command("iptables", "-t", "nat", "-F", f[1]).Run()
+			_ = exec.Command("iptables", "-t", "nat", "-X", f[1]).Run()
+		}
+	}
+}
+
+// splitRule splits an iptables -S line into arguments, keeping "quoted
+// words" (comments) together, without their quotes.
+func splitRule(l string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, escaped := false, false
+	for _, r := range l {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case r == ' ' && !quoted:
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
 }
