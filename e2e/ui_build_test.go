@@ -27,6 +27,7 @@ func TestUIBuildAndStack(t *testing.T) {
 	u := newUI(t, w)
 	user := stack.UniqueName("ed")
 	u.signUp(user)
+	t.Cleanup(func() { removeImages(w.Stack, user+"/tiny:latest", user+"/broken:latest") })
 
 	dockerfile := "FROM " + w.Image + "\nRUN echo built > /built\nCMD [\"sleep\",\"600\"]\n"
 	u.do("open the build page", chromedp.Click(chromedp.CSS(`nav.side a[href="/builds"]`)), chromedp.WaitVisible(chromedp.ID("build-name")),
