@@ -164,10 +164,11 @@ func (k *buildkit) run(ctx context.Context, p *Prepared, o client.ImageBuildOpti
 	stores := map[string]content.Store{}
 	var allowed []string
 	for ref, id := range p.pins {
-		st, err := k.bases.store(ctx, id)
+		st, release, err := k.bases.store(ctx, id)
 		if err != nil {
 			return "", apierr.New(apierr.CodeUnavailable, "could not give the builder the base image %s: %v", ref, err)
 		}
+		defer release()
 		key, err := contextKey(ref)
 		if err != nil {
 			return "", err

@@ -47,10 +47,11 @@ type bases struct {
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // per image id: one export at a time
+	inUse map[string]int         // layouts builds are reading: never trimmed
 }
 
 func newBases(docker *client.Client, dir string, max int64) *bases {
-	return &bases{docker: docker, dir: dir, max: max, locks: map[string]*sync.Mutex{}}
+	return &bases{docker: docker, dir: dir, max: max, locks: map[string]*sync.Mutex{}, inUse: map[string]int{}}
 }
 
 // baseStore is one image's layout.
@@ -61,8 +62,28 @@ type baseStore struct {
 }
 
 // store returns the layout of the engine image id ("sha256:…"), exporting
-// it on first use.
-func (b *bases) store(ctx context.Context, id string) (baseStore, error) {
+// it on first use; it is kept until release is called (the build ended).
+func (b *bases) store(ctx context.Context, id string) (st baseStore, release func(), err error) {
+	hexID := strings.TrimPrefix(id, "sha256:")
+	b.mu.Lock()
+	b.inUse[hexID]++
+	b.mu.Unlock()
+	release = func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.inUse[hexID]--; b.inUse[hexID] <= 0 {
+			delete(b.inUse, hexID)
+		}
+	}
+	st, err = b.open(ctx, id)
+	if err != nil {
+		release()
+		return baseStore{}, nil, err
+	}
+	return st, release, nil
+}
+
+func (b *bases) open(ctx context.Context, id string) (baseStore, error) {
 	hexID, ok := strings.CutPrefix(id, "sha256:")
 	if !ok || len(hexID) != 64 || strings.Trim(hexID, "0123456789abcdef") != "" {
 		return baseStore{}, fmt.Errorf("image id %q is not a sha256 digest", id)
@@ -86,7 +107,7 @@ func (b *bases) store(ctx context.Context, id string) (baseStore, error) {
 		if manifest, err = os.ReadFile(filepath.Join(dir, "manifest-digest")); err != nil {
 			return baseStore{}, err
 		}
-		b.trim(hexID)
+		b.trim()
 	}
 	now := time.Now()
 	_ = os.Chtimes(dir, now, now) // recently used: trimmed last
@@ -236,9 +257,8 @@ func writeBlob(blobs string, r io.Reader) (string, int64, error) {
 }
 
 // trim removes the least recently used layouts until the cache fits max,
-// never keep (the one just made). Best effort: a layout in use by a build
-// is read through open files, which survive removal.
-func (b *bases) trim(keep string) {
+// never one a build is reading (the one just made included).
+func (b *bases) trim() {
 	ents, err := os.ReadDir(b.dir)
 	if err != nil {
 		return
@@ -267,12 +287,16 @@ func (b *bases) trim(keep string) {
 		if total <= b.max {
 			return
 		}
-		if l.name == keep {
-			continue
+		b.mu.Lock()
+		busy := b.inUse[l.name] > 0
+		if !busy {
+			// Under mu: no build takes it between the check and the removal
+			// (store counts it in use before it opens it).
+			if os.RemoveAll(filepath.Join(b.dir, l.name)) == nil {
+				total -= l.size
+			}
 		}
-		if os.RemoveAll(filepath.Join(b.dir, l.name)) == nil {
-			total -= l.size
-		}
+		b.mu.Unlock()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSaveToLayout: an engine save becomes an OCI layout holding the image
@@ -76,5 +77,33 @@ func TestSaveToLayout(t *testing.T) {
 	}
 	if _, err := saveToLayout(bytes.NewReader(save(`[{"Config":"`+hex.EncodeToString(sum[:])+`.json","Layers":["missing/layer.tar"]}]`)), id, t.TempDir()); err == nil {
 		t.Errorf("a manifest naming a missing layer made a layout")
+	}
+}
+
+// TestBasesTrim: over its bound, the cache drops the least recently used
+// layouts first and never one a build is reading.
+func TestBasesTrim(t *testing.T) {
+	dir := t.TempDir()
+	b := newBases(nil, dir, 2500)
+	now := time.Now()
+	for i, name := range []string{"old", "busy", "mid", "new"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Join(p, "blobs"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p, "blobs", "x"), make([]byte, 1000), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		when := now.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(p, when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.inUse["busy"] = 1
+	b.trim()
+	for name, kept := range map[string]bool{"old": false, "busy": true, "mid": false, "new": true} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != kept {
+			t.Errorf("%s kept=%v, want %v", name, err == nil, kept)
+		}
 	}
 }
