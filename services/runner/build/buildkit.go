@@ -24,7 +24,6 @@ import (
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/runner/engine"
 )
 
@@ -265,6 +264,3 @@ func contextKey(ref string) (string, error) {
 	}
 	return strings.TrimSuffix(reference.FamiliarString(named), ":latest"), nil
 }
-
-// stepsOf is used by tests and the UI: the final step list of a build.
-var _ = msg.BuildStep{}
