@@ -1,7 +1,7 @@
 # Docker Online: the entry points. Real work lives in scripts/; this file
 # only orders it. Targets:
 #   make deps   Debian packages (only the missing ones)
-#   make tools  bin/kratos and bin/nats-server, built from deploy/tools/*
+#   make tools  bin/kratos, bin/nats-server, bin/registry, bin/buildkitd, built from deploy/tools/*
 #   make build  the five services into bin/
 #   make run    everything above, then the whole platform in the background
 #   make stop   stop what make run started (data stays in var/)
@@ -22,7 +22,7 @@ SERVICES := gateway auth runner provisioner proxy
 deps:
 	scripts/deps.sh
 
-tools: bin/kratos bin/nats-server bin/registry
+tools: bin/kratos bin/nats-server bin/registry bin/buildkitd
 
 # The tool modules are not in go.work: their dependency graphs are theirs.
 # `touch` because go build leaves an up-to-date binary's mtime alone, and
@@ -42,6 +42,13 @@ bin/nats-server: deploy/tools/nats/go.mod deploy/tools/nats/go.sum
 bin/registry: deploy/tools/registry/go.mod deploy/tools/registry/go.sum
 	cd deploy/tools/registry && GOWORK=off go build -o $(CURDIR)/$@ github.com/distribution/distribution/v3/cmd/registry
 	touch $@
+
+# Standalone BuildKit, the runner's builder when RUNNER_BUILDKIT_ADDR is set
+# (docs/ARCHITECTURE.md): buildkitd and, for debugging by hand, buildctl.
+bin/buildkitd: deploy/tools/buildkit/go.mod deploy/tools/buildkit/go.sum
+	cd deploy/tools/buildkit && GOWORK=off go build -o $(CURDIR)/bin/ \
+		github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
+	touch $@ bin/buildctl
 
 # Always handed to go build, whose cache makes an unchanged service cheap.
 build:

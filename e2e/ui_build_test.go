@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -12,18 +13,21 @@ import (
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/natstest"
 	"github.com/dockeronline/platform/pkg/subjects"
+	"github.com/dockeronline/platform/pkg/testenv"
 )
 
 // TestUIBuildAndStack: a user builds an image from a Dockerfile on the
 // build page and follows its log to the result, sees a failing build's
-// step and Docker's text, deploys a one-service stack from the stacks
+// step and Docker's text (on BuildKit, with its steps listed: name, cached
+// or how long), deploys a one-service stack from the stacks
 // page, sees it running in the list, and takes it down after confirming.
 func TestUIBuildAndStack(t *testing.T) {
-	w := stack.StartWeb(t)
+	w := stack.StartWeb(t, map[string]string{"RUNNER_BUILDKIT_ADDR": testenv.BuildKit(t).Addr, "RUNNER_BUILDKIT_DIR": t.TempDir()})
 	natstest.WaitServing(t, w.NATSURL, subjects.RunnerRequestSubject(subjects.StackList), msg.StackListRequest{})
 	u := newUI(t, w)
 	user := stack.UniqueName("ed")
 	u.signUp(user)
+	t.Cleanup(func() { removeImages(w.Stack, user+"/tiny:latest", user+"/broken:latest") })
 
 	dockerfile := "FROM " + w.Image + "\nRUN echo built > /built\nCMD [\"sleep\",\"600\"]\n"
 	u.do("open the build page", chromedp.Click(chromedp.CSS(`nav.side a[href="/builds"]`)), chromedp.WaitVisible(chromedp.ID("build-name")),
@@ -37,6 +41,11 @@ func TestUIBuildAndStack(t *testing.T) {
 	}
 	if log := text(t, u.tab, "[data-job-log]"); !strings.Contains(log, "echo built") {
 		t.Errorf("the build log does not show the RUN step:\n%s", log)
+	}
+	// BuildKit's steps, each with its duration (or "cached").
+	steps := text(t, u.tab, "[data-job-steps]")
+	if !regexp.MustCompile(`RUN echo built > /built\s+\d+\.\d s`).MatchString(steps) {
+		t.Errorf("the build's steps do not list the RUN step with its duration:\n%s", steps)
 	}
 
 	// A failing step: Docker's text verbatim, and which step it was.

@@ -12,6 +12,9 @@
 #   3b. gVisor's overhead against runc (services/proxy/bench/runtime_test.go,
 #      which writes the "gVisor overhead" section itself): create + start, a
 #      system-call loop, the proxy in front of an app under each runtime;
+#   3c. builds through the platform (standalone BuildKit) vs `docker build`
+#      on the raw engine, cold and cached (e2e/bench_build_test.go, which
+#      writes the "Builds" section itself);
 #   4. e2e/benchreport writes the header (machine, date, this command), the
 #      "Platform" and the "Terminal" sections; text outside the sections'
 #      markers is left alone.
@@ -77,6 +80,14 @@ echo "== gVisor overhead (BenchmarkRuntimes)"
 term_cmd="go test ./e2e -run '^\$' -bench BenchmarkTerminalEcho -benchtime 5000x -count 3"
 echo "== $term_cmd"
 e2e -test.bench BenchmarkTerminalEcho -test.benchtime 5000x -test.count 3 2>&1 | tee "$OUT/terminal.txt"
+
+# 3c. builds: the platform on standalone BuildKit vs `docker build` on the
+# raw engine, cold and cached (e2e/bench_build_test.go writes the "Builds"
+# section itself).
+build_cmd="go test ./e2e -run '^\$' -bench 'BenchmarkBuild\$' -benchtime 1x"
+echo "== $build_cmd"
+BUILDKITD_BIN=${BUILDKITD_BIN:-$ROOT/bin/buildkitd} BENCH_MARKDOWN="$ROOT/docs/BENCHMARKS.md" \
+	e2e -test.bench 'BenchmarkBuild$' -test.benchtime 1x -test.count 1 2>&1 | tee "$OUT/build.txt"
 
 load_after=$(load1)
 elapsed=$(since "$t0")

@@ -15,6 +15,10 @@ packages=(postgresql busybox-static openssh-server chromium node-xterm wrk nginx
 # nftables: nft, with which the runner installs its tenant firewall
 # (services/runner/isolation).
 packages+=(nftables)
+# runc and containernetworking-plugins: standalone BuildKit's OCI worker runs
+# each RUN step with runc in its own network namespace, on a CNI bridge
+# (deploy/buildkit/cni.json); without the plugins it would use the host's.
+packages+=(runc containernetworking-plugins)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -98,6 +98,30 @@ env -i "${kenv[@]}" "$BIN/kratos" migrate sql -e --yes -c "$kratos_cfg" >"$VAR/l
 start kratos env -i "${kenv[@]}" "$BIN/kratos" serve -c "$kratos_cfg" "${kflags[@]}"
 wait_http kratos "$KRATOS_ADMIN_URL/admin/health/ready"
 
+# --- BuildKit, the runner's builder (RUNNER_BUILDKIT_ADDR): its RUN steps
+# get network namespaces on BUILDKIT_SUBNET (a /24 inside the runner's
+# RUNNER_BUILDKIT_SUBNET, 10.213.0.0/16, which its firewall fences), never
+# the host's. BUILDKIT=off leaves builds on the engine's classic builder.
+if [[ ${BUILDKIT:-on} != off ]]; then
+	bk=$VAR/buildkit
+	mkdir -p "$bk"
+	sed -e "s#@SUBNET@#${BUILDKIT_SUBNET:-10.213.0.0/24}#" -e "s#@ROOT@#$bk#" \
+		"$ROOT/deploy/buildkit/cni.conflist" >"$bk/cni.conflist"
+	sed -e "s#@ROOT@#$bk#" -e "s#@ADDR@#unix://$bk/buildkitd.sock#" -e "s#@CNI@#$bk/cni.conflist#" \
+		-e "s#@MAXUSED@#${BUILDKIT_MAX_USED:-20GB}#" "$ROOT/deploy/buildkit/buildkitd.toml" >"$bk/buildkitd.toml"
+	start buildkitd "$BIN/buildkitd" --config "$bk/buildkitd.toml"
+	for _ in $(seq 300); do
+		[[ -S $bk/buildkitd.sock ]] && break
+		if ! kill -0 "$(cat "$VAR/run/buildkitd.pid")" 2>/dev/null; then
+			echo "run: buildkitd did not start; last lines of var/log/buildkitd.log:" >&2
+			tail -n 30 "$VAR/log/buildkitd.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	export RUNNER_BUILDKIT_ADDR=unix://$bk/buildkitd.sock RUNNER_BUILDKIT_DIR=$VAR/runner-buildkit
+fi
+
 # --- The first admin: unless one is named (BOOTSTRAP_ADMIN_ID or a
 # verified BOOTSTRAP_ADMIN e-mail), an identity made once through Kratos'
 # admin API with its address verified, named to auth by identity id — never

@@ -42,3 +42,6 @@ for ((i = ${#ALL[@]} - 1; i >= 0; i--)); do
 	*) stop "$name" "$name" TERM ;;
 	esac
 done
+# BuildKit last: the runner, stopped above, was its only client. On
+# SIGTERM it releases its network namespaces and CNI rules.
+stop buildkitd buildkitd TERM

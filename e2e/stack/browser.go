@@ -36,8 +36,9 @@ type Web struct {
 	ProxyURL   string
 }
 
-// StartWeb brings the platform up for browser tests.
-func StartWeb(t testing.TB) *Web {
+// StartWeb brings the platform up for browser tests; runnerEnv overrides
+// the runner's settings (e.g. RUNNER_BUILDKIT_ADDR).
+func StartWeb(t testing.TB, runnerEnv ...map[string]string) *Web {
 	t.Helper()
 	docker := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, docker)
@@ -61,11 +62,11 @@ func StartWeb(t testing.TB) *Web {
 		CacheTTL: "1s",
 	})
 	w := &Web{Stack: s, AppsDomain: "apps.localhost", ProxyURL: "http://127.0.0.1:" + strconv.Itoa(proxyPort)}
-	runnertest.Start(t, s.NATSURL, map[string]string{
+	runnertest.Start(t, s.NATSURL, append([]map[string]string{{
 		"RUNNER_PULL_INTERNAL_REGISTRIES": "127.0.0.1", // the tests' loopback registries
 		// The links in a deploy's notes, as the gateway writes them.
 		"APPS_DOMAIN": w.AppsDomain, "APPS_PORT": strconv.Itoa(proxyPort),
-	})
+	}}, runnerEnv...)...)
 	startProxy(t, s.NATSURL, w.AppsDomain, gw, fmt.Sprintf("127.0.0.1:%d", proxyPort))
 	s.GatewayURL = startGatewayEnv(t, gwAddr, map[string]string{
 		"NATS_URL": s.NATSURL, "HTTP_ADDR": gwAddr, "KRATOS_PUBLIC_URL": k.PublicURL,

@@ -1,5 +1,7 @@
 package msg
 
+import "time"
+
 // ContextsBucket is the JetStream object store bucket that carries uploaded
 // build contexts (and stack contexts) from the gateway to the runner: a
 // context is far larger than a NATS message (1 MB by default), so the
@@ -65,4 +67,20 @@ type BuildLog struct {
 	Service string   `json:"service,omitempty"` // stacks: the service being built
 	Step    string   `json:"step,omitempty"`
 	Lines   []string `json:"lines"`
+	// Steps are the steps that started, ended or changed since the last
+	// event (BuildKit only: its vertices); a reader keeps them by ID.
+	Steps []BuildStep `json:"steps,omitempty"`
+}
+
+// BuildStep is one step of a BuildKit build ("[2/4] RUN make", "[internal]
+// load build context"): whether its result came from the cache, when it
+// ran and how long, and its error if it failed.
+type BuildStep struct {
+	ID         string     `json:"id"` // stable within the build
+	Name       string     `json:"name"`
+	Cached     bool       `json:"cached,omitempty"`
+	Started    *time.Time `json:"started,omitempty"`
+	Completed  *time.Time `json:"completed,omitempty"`
+	DurationMS int64      `json:"duration_ms,omitempty"` // set once completed
+	Error      string     `json:"error,omitempty"`
 }

@@ -91,6 +91,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), cfg.Stack
 	buildOpts.Registries, stackOpts.Build.Registries = cfg.Images.Registries, cfg.Images.Registries
 	buildOpts.Quotas = gate
+	buildOpts.BuildKit = cfg.BuildKit
+	if cfg.BuildKit.Addr != "" {
+		log.Info("builds run on standalone BuildKit", "addr", cfg.BuildKit.Addr)
+	} else {
+		log.Warn("builds run on the engine's classic builder (RUNNER_BUILDKIT_ADDR unset): heredocs, RUN --mount and # syntax= are refused by it")
+	}
 	builder := build.NewBuilder(docker, pol, buildOpts) // one set of build slots for builds and stacks
 	builds, stopBuilds := build.New(docker, js, pol, builder, container.Logging(log)(container.New(docker, pol, gate, cfg.Images.Registries, log)), log, buildOpts)
 	stacks, stopStacks := stack.New(docker, js, pol, gate, builder, log, stackOpts)

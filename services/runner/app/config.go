@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/isolation"
 	"github.com/dockeronline/platform/services/runner/policy"
@@ -40,6 +41,9 @@ type Config struct {
 	// Stack configures Compose stacks (STACK_*, and APPS_* for the links
 	// in a deploy's notes: stack.LoadOptions).
 	Stack stack.Options
+	// BuildKit is the builder, when RUNNER_BUILDKIT_ADDR is set
+	// (RUNNER_BUILDKIT_DIR, RUNNER_BUILDKIT_BASE_CACHE_MB; build.Options).
+	BuildKit build.BuildKitOptions
 }
 
 // LoadConfig reads the environment.
@@ -81,6 +85,7 @@ func LoadConfig(e *config.Env) (Config, error) {
 	}
 	c.MemoryLimitMB = e.Int("RUNNER_MEMORY_LIMIT_MB", 1536)
 	c.Stack = stack.LoadOptions(e)
+	c.BuildKit = build.LoadOptions(e).BuildKit
 	if perr != nil {
 		return c, perr
 	}

@@ -125,79 +125,90 @@ func removeBuilt(cli *client.Client, ref string) {
 // classic builder, its log streamed as the job's progress (steps named),
 // tagged in the user's namespace with the owner labels, and run.
 func TestBuildFromAnUploadThatRuns(t *testing.T) {
-	h := setup(t)
-	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	tag := alice.Username + "/site:1"
-	removeImage(t, h, tag)
-	files := map[string]string{
-		"docker/Dockerfile": "FROM " + h.image + "\nARG GREETING=hi\nCOPY index.html /www/index.html\nRUN echo \"$GREETING\" > /www/greeting.txt\nCMD [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n",
-		"index.html":        "hello from the build\n",
-	}
-	started, err := start(t, h, alice, msg.BuildRequest{
-		Name: "site", Tag: "1", Context: upload(t, h, alice.UserID, files), DockerfilePath: "docker/Dockerfile",
-		BuildArgs: map[string]string{"GREETING": "bonjour"}, NoCache: true,
-		Run: &msg.ContainerSpec{Name: "site", Ports: []msg.PortSpec{{Container: 80}}},
+	eachBackend(t, func(t *testing.T, be backend) {
+		h := setup(t, be.env(t))
+		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		tag := alice.Username + "/site:1"
+		removeImage(t, h, tag)
+		files := map[string]string{
+			"docker/Dockerfile": "FROM " + h.image + "\nARG GREETING=hi\nCOPY index.html /www/index.html\nRUN echo \"$GREETING\" > /www/greeting.txt\nCMD [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n",
+			"index.html":        "hello from the build\n",
+		}
+		started, err := start(t, h, alice, msg.BuildRequest{
+			Name: "site", Tag: "1", Context: upload(t, h, alice.UserID, files), DockerfilePath: "docker/Dockerfile",
+			BuildArgs: map[string]string{"GREETING": "bonjour"}, NoCache: true,
+			Run: &msg.ContainerSpec{Name: "site", Ports: []msg.PortSpec{{Container: 80}}},
+		})
+		if err != nil {
+			t.Fatalf("build: %v", err)
+		}
+		if started.Job.Kind != msg.JobBuild || started.Job.Target != tag {
+			t.Errorf("job %+v", started.Job)
+		}
+		evs := finish(t, h, started.Job.ID)
+		last := evs[len(evs)-1]
+		if last.Type != msg.JobEventDone {
+			t.Fatalf("build failed: %+v", last.Error)
+		}
+		var steps []string
+		var lines int
+		for _, ev := range evs[:len(evs)-1] {
+			var l msg.BuildLog
+			if err := json.Unmarshal(ev.Progress, &l); err != nil {
+				t.Fatalf("progress %s: %v", ev.Progress, err)
+			}
+			lines += len(l.Lines)
+			if len(steps) == 0 || steps[len(steps)-1] != l.Step {
+				steps = append(steps, l.Step)
+			}
+		}
+		// The classic builder counts the platform's labels as steps too;
+		// BuildKit names its stages.
+		wantStep := "Step 4/8 : RUN echo \"$GREETING\""
+		if be.buildkit {
+			wantStep = "RUN echo \"bonjour\" > /www/greeting.txt" // BuildKit names the step with its args expanded
+		}
+		if !be.buildkit && !strings.Contains(logOf(evs), "classic builder: heredocs") {
+			t.Errorf("the classic build does not say it is the classic builder:\n%s", logOf(evs))
+		}
+		if lines == 0 || !strings.Contains(strings.Join(steps, "|"), wantStep) {
+			t.Errorf("build log: %d lines, steps %q", lines, steps)
+		}
+		var res msg.BuildResult
+		if err := json.Unmarshal(last.Result, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Image != tag || res.ID == "" || res.Container == nil || res.Container.Name != "site" || res.Container.State != "running" {
+			t.Fatalf("result %+v", res)
+		}
+		img, err := h.cli.ImageInspect(context.Background(), tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := img.Config.Labels; l[policy.LabelOwner] != alice.UserID || l[policy.LabelUsername] != alice.Username || l[policy.LabelName] != "site" {
+			t.Errorf("image labels %v", l)
+		}
+		// The upload and the build arg reached the image, which serves them.
+		in, err := h.cli.ContainerInspect(context.Background(), alice.Username+"--site", client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip := engine.IPOn(in.Container, alice.Username+"--default")
+		for path, want := range map[string]string{"/": "hello from the build", "/greeting.txt": "bonjour"} {
+			if got := get(t, "http://"+ip.String()+path); !strings.Contains(got, want) {
+				t.Errorf("GET %s: %q, want %q", path, got, want)
+			}
+		}
+		// Another user may not run it, nor build from it.
+		bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		if err := image.MayUse(context.Background(), h.cli, bob, tag); apierr.From(err) == nil || apierr.From(err).Code != apierr.CodeNotFound {
+			t.Errorf("bob may use alice's image: %v", err)
+		}
+		_, err = start(t, h, bob, msg.BuildRequest{Name: "copycat", Dockerfile: "FROM " + tag + "\n"})
+		if apierr.From(err) == nil || apierr.From(err).Code != apierr.CodeNotFound {
+			t.Errorf("bob builds from alice's image: %v, want not found", err)
+		}
 	})
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	if started.Job.Kind != msg.JobBuild || started.Job.Target != tag {
-		t.Errorf("job %+v", started.Job)
-	}
-	evs := finish(t, h, started.Job.ID)
-	last := evs[len(evs)-1]
-	if last.Type != msg.JobEventDone {
-		t.Fatalf("build failed: %+v", last.Error)
-	}
-	var steps []string
-	var lines int
-	for _, ev := range evs[:len(evs)-1] {
-		var l msg.BuildLog
-		if err := json.Unmarshal(ev.Progress, &l); err != nil {
-			t.Fatalf("progress %s: %v", ev.Progress, err)
-		}
-		lines += len(l.Lines)
-		if len(steps) == 0 || steps[len(steps)-1] != l.Step {
-			steps = append(steps, l.Step)
-		}
-	}
-	if lines == 0 || !strings.Contains(strings.Join(steps, "|"), "Step 4/8 : RUN echo \"$GREETING\"") {
-		t.Errorf("build log: %d lines, steps %q", lines, steps)
-	}
-	var res msg.BuildResult
-	if err := json.Unmarshal(last.Result, &res); err != nil {
-		t.Fatal(err)
-	}
-	if res.Image != tag || res.ID == "" || res.Container == nil || res.Container.Name != "site" || res.Container.State != "running" {
-		t.Fatalf("result %+v", res)
-	}
-	img, err := h.cli.ImageInspect(context.Background(), tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l := img.Config.Labels; l[policy.LabelOwner] != alice.UserID || l[policy.LabelUsername] != alice.Username || l[policy.LabelName] != "site" {
-		t.Errorf("image labels %v", l)
-	}
-	// The upload and the build arg reached the image, which serves them.
-	in, err := h.cli.ContainerInspect(context.Background(), alice.Username+"--site", client.ContainerInspectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip := engine.IPOn(in.Container, alice.Username+"--default")
-	for path, want := range map[string]string{"/": "hello from the build", "/greeting.txt": "bonjour"} {
-		if got := get(t, "http://"+ip.String()+path); !strings.Contains(got, want) {
-			t.Errorf("GET %s: %q, want %q", path, got, want)
-		}
-	}
-	// Another user may not run it, nor build from it.
-	bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	if err := image.MayUse(context.Background(), h.cli, bob, tag); apierr.From(err) == nil || apierr.From(err).Code != apierr.CodeNotFound {
-		t.Errorf("bob may use alice's image: %v", err)
-	}
-	_, err = start(t, h, bob, msg.BuildRequest{Name: "copycat", Dockerfile: "FROM " + tag + "\n"})
-	if apierr.From(err) == nil || apierr.From(err).Code != apierr.CodeNotFound {
-		t.Errorf("bob builds from alice's image: %v, want not found", err)
-	}
 }
 
 func get(t *testing.T, url string) string {
@@ -221,83 +232,91 @@ func get(t *testing.T, url string) string {
 // TestBrokenDockerfileNamesTheStep: a failing step fails the job with the
 // step and Docker's own words.
 func TestBrokenDockerfileNamesTheStep(t *testing.T) {
-	h := setup(t)
-	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	removeImage(t, h, alice.Username+"/broken:latest")
-	started, err := start(t, h, alice, msg.BuildRequest{Name: "broken",
-		Dockerfile: "FROM " + h.image + "\nRUN echo fine\nRUN echo about to fail && exit 3\nRUN echo never\n"})
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	evs := finish(t, h, started.Job.ID)
-	last := evs[len(evs)-1]
-	if last.Type != msg.JobEventError || last.Error == nil {
-		t.Fatalf("last event %+v, want an error", last)
-	}
-	e := last.Error
-	// The classic builder counts the platform's labels as steps too.
-	if !strings.Contains(e.Message, "Step 3/7 : RUN echo about to fail && exit 3") || !strings.Contains(e.Docker, "returned a non-zero code: 3") {
-		t.Errorf("error %+v, want the step and Docker's words", e)
-	}
-	sawOutput := false
-	for _, ev := range evs {
-		var l msg.BuildLog
-		if json.Unmarshal(ev.Progress, &l) == nil && strings.Contains(strings.Join(l.Lines, "\n"), "about to fail") {
-			sawOutput = true
+	eachBackend(t, func(t *testing.T, be backend) {
+		h := setup(t, be.env(t))
+		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		removeImage(t, h, alice.Username+"/broken:latest")
+		started, err := start(t, h, alice, msg.BuildRequest{Name: "broken",
+			Dockerfile: "FROM " + h.image + "\nRUN echo fine\nRUN echo about to fail && exit 3\nRUN echo never\n"})
+		if err != nil {
+			t.Fatalf("build: %v", err)
 		}
-	}
-	if !sawOutput {
-		t.Errorf("the failing step's output is not in the log")
-	}
+		evs := finish(t, h, started.Job.ID)
+		last := evs[len(evs)-1]
+		if last.Type != msg.JobEventError || last.Error == nil {
+			t.Fatalf("last event %+v, want an error", last)
+		}
+		e := last.Error
+		// The classic builder counts the platform's labels as steps too.
+		wantStep, wantDocker := "Step 3/7 : RUN echo about to fail && exit 3", "returned a non-zero code: 3"
+		if be.buildkit {
+			wantStep, wantDocker = "RUN echo about to fail && exit 3", "did not complete successfully: exit code: 3"
+		}
+		if !strings.Contains(e.Message, wantStep) || !strings.Contains(e.Docker, wantDocker) {
+			t.Errorf("error %+v, want the step and Docker's words", e)
+		}
+		sawOutput := false
+		for _, ev := range evs {
+			var l msg.BuildLog
+			if json.Unmarshal(ev.Progress, &l) == nil && strings.Contains(strings.Join(l.Lines, "\n"), "about to fail") {
+				sawOutput = true
+			}
+		}
+		if !sawOutput {
+			t.Errorf("the failing step's output is not in the log")
+		}
+	})
 }
 
 // TestBuildRefusals: what the policy refuses is refused before a job
 // starts, with the rule; a context is only ever read by its uploader.
 func TestBuildRefusals(t *testing.T) {
-	h := setup(t)
-	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	from := "FROM " + h.image + "\n"
-	bobs := upload(t, h, bob.UserID, map[string]string{"Dockerfile": from})
-	cases := []struct {
-		name string
-		req  msg.BuildRequest
-		code apierr.Code
-		rule string
-	}{
-		{"host network", msg.BuildRequest{Name: "x", Dockerfile: from, Network: "host"}, apierr.CodePolicy, policy.RuleHostNS},
-		{"another network", msg.BuildRequest{Name: "x", Dockerfile: from, Network: "bob--default"}, apierr.CodePolicy, policy.RuleNetwork},
-		{"privileged entitlement", msg.BuildRequest{Name: "x", Dockerfile: from, Entitlements: []string{"security.insecure"}}, apierr.CodePolicy, policy.RuleEntitlement},
-		{"COPY from outside", msg.BuildRequest{Name: "x", Dockerfile: from + "COPY ../../etc/shadow /s\n"}, apierr.CodePolicy, policy.RulePath},
-		{"ADD a URL", msg.BuildRequest{Name: "x", Dockerfile: from + "ADD http://127.0.0.1:8222/varz /v\n"}, apierr.CodePolicy, policy.RuleRemoteSource},
-		{"RUN --mount of a secret", msg.BuildRequest{Name: "x", Dockerfile: from + "RUN --mount=type=secret,id=k true\n"}, apierr.CodePolicy, policy.RulePath},
-		{"Dockerfile path outside", msg.BuildRequest{Name: "x", Dockerfile: from, DockerfilePath: "../Dockerfile"}, apierr.CodePolicy, policy.RulePath},
-		{"unknown target", msg.BuildRequest{Name: "x", Dockerfile: from, Target: "nope"}, apierr.CodeInvalid, ""},
-		{"bad name", msg.BuildRequest{Name: "Bad_Name", Dockerfile: from}, apierr.CodeInvalid, ""},
-		{"nothing to build", msg.BuildRequest{Name: "x"}, apierr.CodeInvalid, ""},
-		{"another user's upload", msg.BuildRequest{Name: "x", Context: bobs}, apierr.CodeNotFound, ""},
-		{"an unknown upload", msg.BuildRequest{Name: "x", Context: strings.Repeat("ab", 16)}, apierr.CodeNotFound, ""},
-		{"run refused before building", msg.BuildRequest{Name: "x", Dockerfile: from, Run: &msg.ContainerSpec{Name: "x", HostConfig: json.RawMessage(`{"Privileged":true}`)}}, apierr.CodePolicy, policy.RulePrivileged},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			started, err := start(t, h, alice, c.req)
-			ae := apierr.From(err)
-			if ae == nil {
-				t.Fatalf("accepted: job %s", started.Job.ID)
-			}
-			if ae.Code != c.code || ae.Rule != c.rule {
-				t.Fatalf("got %v, want %s with rule %q", err, c.code, c.rule)
-			}
-		})
-	}
-	// Bob's upload is still his: alice's attempt did not consume it.
-	started, err := start(t, h, bob, msg.BuildRequest{Name: "mine", Context: bobs})
-	if err != nil {
-		t.Fatalf("bob's own build: %v", err)
-	}
-	removeImage(t, h, bob.Username+"/mine:latest")
-	if last := finish(t, h, started.Job.ID); last[len(last)-1].Type != msg.JobEventDone {
-		t.Errorf("bob's build: %+v", last[len(last)-1].Error)
-	}
+	eachBackend(t, func(t *testing.T, be backend) {
+		h := setup(t, be.env(t))
+		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		from := "FROM " + h.image + "\n"
+		bobs := upload(t, h, bob.UserID, map[string]string{"Dockerfile": from})
+		cases := []struct {
+			name string
+			req  msg.BuildRequest
+			code apierr.Code
+			rule string
+		}{
+			{"host network", msg.BuildRequest{Name: "x", Dockerfile: from, Network: "host"}, apierr.CodePolicy, policy.RuleHostNS},
+			{"another network", msg.BuildRequest{Name: "x", Dockerfile: from, Network: "bob--default"}, apierr.CodePolicy, policy.RuleNetwork},
+			{"privileged entitlement", msg.BuildRequest{Name: "x", Dockerfile: from, Entitlements: []string{"security.insecure"}}, apierr.CodePolicy, policy.RuleEntitlement},
+			{"COPY from outside", msg.BuildRequest{Name: "x", Dockerfile: from + "COPY ../../etc/shadow /s\n"}, apierr.CodePolicy, policy.RulePath},
+			{"ADD a URL", msg.BuildRequest{Name: "x", Dockerfile: from + "ADD http://127.0.0.1:8222/varz /v\n"}, apierr.CodePolicy, policy.RuleRemoteSource},
+			{"RUN --mount of a secret", msg.BuildRequest{Name: "x", Dockerfile: from + "RUN --mount=type=secret,id=k true\n"}, apierr.CodePolicy, policy.RulePath},
+			{"Dockerfile path outside", msg.BuildRequest{Name: "x", Dockerfile: from, DockerfilePath: "../Dockerfile"}, apierr.CodePolicy, policy.RulePath},
+			{"unknown target", msg.BuildRequest{Name: "x", Dockerfile: from, Target: "nope"}, apierr.CodeInvalid, ""},
+			{"bad name", msg.BuildRequest{Name: "Bad_Name", Dockerfile: from}, apierr.CodeInvalid, ""},
+			{"nothing to build", msg.BuildRequest{Name: "x"}, apierr.CodeInvalid, ""},
+			{"another user's upload", msg.BuildRequest{Name: "x", Context: bobs}, apierr.CodeNotFound, ""},
+			{"an unknown upload", msg.BuildRequest{Name: "x", Context: strings.Repeat("ab", 16)}, apierr.CodeNotFound, ""},
+			{"run refused before building", msg.BuildRequest{Name: "x", Dockerfile: from, Run: &msg.ContainerSpec{Name: "x", HostConfig: json.RawMessage(`{"Privileged":true}`)}}, apierr.CodePolicy, policy.RulePrivileged},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				started, err := start(t, h, alice, c.req)
+				ae := apierr.From(err)
+				if ae == nil {
+					t.Fatalf("accepted: job %s", started.Job.ID)
+				}
+				if ae.Code != c.code || ae.Rule != c.rule {
+					t.Fatalf("got %v, want %s with rule %q", err, c.code, c.rule)
+				}
+			})
+		}
+		// Bob's upload is still his: alice's attempt did not consume it.
+		started, err := start(t, h, bob, msg.BuildRequest{Name: "mine", Context: bobs})
+		if err != nil {
+			t.Fatalf("bob's own build: %v", err)
+		}
+		removeImage(t, h, bob.Username+"/mine:latest")
+		if last := finish(t, h, started.Job.ID); last[len(last)-1].Type != msg.JobEventDone {
+			t.Errorf("bob's build: %+v", last[len(last)-1].Error)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/names"
 	"github.com/dockeronline/platform/services/runner/access"
 	"github.com/dockeronline/platform/services/runner/engine"
@@ -33,6 +34,7 @@ type Builder struct {
 	slots      *slots
 	cgroupRoot string
 	quotas     Quotas
+	buildkit   *buildkit // nil: the classic builder
 }
 
 // NewBuilder returns the runner's one builder: the build service and the
@@ -42,9 +44,19 @@ type Builder struct {
 // registries base images may be pulled from (RUNNER_PULL_REGISTRIES).
 func NewBuilder(docker *client.Client, pol *policy.Engine, o Options) *Builder {
 	o = o.withDefaults()
-	return &Builder{docker: docker, policy: pol, registries: o.Registries, networks: engine.NewNetworks(docker),
+	b := &Builder{docker: docker, policy: pol, registries: o.Registries, networks: engine.NewNetworks(docker),
 		slots: newSlots(o.Concurrency, o.PerUser, o.QueuePerUser), cgroupRoot: o.CgroupRoot, quotas: o.Quotas}
+	if o.BuildKit.Addr != "" {
+		b.buildkit = newBuildKit(docker, o.BuildKit)
+	}
+	return b
 }
+
+// BuildKit reports whether builds run on standalone BuildKit.
+func (b *Builder) BuildKit() bool { return b.buildkit != nil }
+
+// classicNote is said once at the start of every classic build.
+const classicNote = "classic builder: heredocs, RUN --mount, COPY --chmod and # syntax= need BuildKit, which this runner is not configured with (RUNNER_BUILDKIT_ADDR)"
 
 // Spec is one build.
 type Spec struct {
@@ -69,11 +81,12 @@ type Spec struct {
 
 // Prepared is a judged build, ready to run.
 type Prepared struct {
-	tar    []byte
-	opts   client.ImageBuildOptions
-	caller identity.Caller
-	pins   map[string]string // base image -> the id judged
-	Tag    string
+	tar     []byte
+	opts    client.ImageBuildOptions
+	caller  identity.Caller
+	pins    map[string]string // base image -> the id judged
+	secrets map[string][]byte
+	Tag     string
 }
 
 // Prepare judges spec and returns it ready to run: the Dockerfile parses,
@@ -121,6 +134,14 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		if err := AllowedRegistry(ctx, b.docker, b.registries, img); err != nil {
 			return nil, err
 		}
+		// Images read only by COPY --from (or RUN --mount from=) are pinned
+		// too: BuildKit is given exactly the pinned images, and the classic
+		// builder is checked against them.
+		if _, familiar, err := image.Parse(img); err == nil && pins[familiar] == "" {
+			if _, err := b.base(ctx, c, img, pins); err != nil {
+				return nil, err
+			}
+		}
 	}
 	labels := map[string]string{}
 	for k, v := range spec.Labels {
@@ -154,7 +175,7 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		return nil, apierr.New(apierr.CodeInternal, "could not prepare the build context: %v", err)
 	}
 	o.Dockerfile = name
-	return &Prepared{tar: tarball, opts: o, caller: c, pins: pins, Tag: spec.Tag}, nil
+	return &Prepared{tar: tarball, opts: o, caller: c, pins: pins, secrets: spec.Secrets, Tag: spec.Tag}, nil
 }
 
 // Run waits for a fair build slot (saying so), then runs a prepared build
@@ -164,7 +185,7 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 // *apierr.Error naming the failed step and quoting Docker.
 func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, error) {
 	release, err := b.slots.acquire(ctx, p.caller.UserID, func() {
-		log("", []string{fmt.Sprintf("Waiting for a build slot (%d per user, others' builds go first)…", b.slots.perUser)})
+		log(msg.BuildLog{Lines: []string{fmt.Sprintf("Waiting for a build slot (%d per user, others' builds go first)…", b.slots.perUser)}})
 	})
 	if err != nil {
 		return "", apierr.New(apierr.CodeTimeout, "the build of %s waited too long for a build slot: %v", p.Tag, err)
@@ -177,17 +198,33 @@ func (b *Builder) Run(ctx context.Context, p *Prepared, log LogFunc) (string, er
 	if err := b.bound(ctx, p.caller.UserID, &o); err != nil {
 		return "", err
 	}
-	if o.NetworkMode == names.Docker(p.caller.Username, policy.DefaultNetwork) {
-		if _, err := b.networks.EnsureDefault(ctx, access.Tenant(p.caller)); err != nil {
+	if b.buildkit != nil {
+		cg, release, err := b.buildkit.cgroup(b.cgroupRoot, p.caller.UserID, b.policy.Limits.PidsLimit)
+		if err != nil {
 			return "", err
 		}
+		defer release()
+		id, err := b.buildkit.run(ctx, p, o, cg, newOutput(log))
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", apierr.New(apierr.CodeTimeout, "the build of %s was stopped: %v", p.Tag, context.Cause(ctx))
+			}
+			return "", apierr.From(err)
+		}
+		return id, image.RecordBuild(ctx, p.opts.Labels[policy.LabelOwner], p.opts.Labels[policy.LabelUsername], p.Tag, id)
 	}
+	log(msg.BuildLog{Lines: []string{classicNote}})
 	cg, err := newBuildCgroup(b.cgroupRoot, b.policy.Limits.PidsLimit)
 	if err != nil {
 		return "", err
 	}
 	// Best effort: a leftover is an empty cgroup with a pids limit.
 	defer func() { _ = cg.remove() }()
+	if o.NetworkMode == names.Docker(p.caller.Username, policy.DefaultNetwork) {
+		if _, err := b.networks.EnsureDefault(ctx, access.Tenant(p.caller)); err != nil {
+			return "", err
+		}
+	}
 	o.CgroupParent = cg.Parent()
 	res, err := b.docker.ImageBuild(ctx, bytes.NewReader(p.tar), o)
 	if err != nil {

@@ -33,9 +33,15 @@ func newBuildCgroup(root string, pids int64) (*buildCgroup, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	g := &buildCgroup{root: root, name: cgroupPrefix + hex.EncodeToString(b)}
+	return makeBuildCgroup(root, cgroupPrefix+hex.EncodeToString(b), pids, false)
+}
+
+// makeBuildCgroup makes the parent cgroup name; reuse accepts one that
+// exists (a user's BuildKit parent, see buildkit.cgroup).
+func makeBuildCgroup(root, name string, pids int64, reuse bool) (*buildCgroup, error) {
+	g := &buildCgroup{root: root, name: name}
 	dir := g.pidsDir()
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o755); err != nil && !(reuse && errors.Is(err, os.ErrExist)) {
 		return nil, apierr.New(apierr.CodeUnavailable, "builds cannot be bounded on this runner (cgroup %s: %v)", dir, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(strconv.FormatInt(pids, 10)), 0o644); err != nil {
@@ -67,6 +73,21 @@ func (g *buildCgroup) remove() error {
 	dirs, _ := filepath.Glob(filepath.Join(g.root, "*", g.name))
 	if g.v2() {
 		dirs = append(dirs, filepath.Join(g.root, g.name))
+	}
+	// BuildKit's runc nests each RUN step's cgroup beneath the parent
+	// (<parent>/buildkit/<id>); runc removes the step's, not the levels
+	// between, which are removed here, deepest first.
+	var nested []string
+	for _, d := range dirs {
+		_ = filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && e.IsDir() && p != d {
+				nested = append(nested, p)
+			}
+			return nil
+		})
+	}
+	for i := len(nested) - 1; i >= 0; i-- {
+		_ = os.Remove(nested[i])
 	}
 	var errs []error
 	for _, d := range dirs {

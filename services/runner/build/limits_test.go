@@ -38,32 +38,34 @@ func logOf(evs []msg.JobEvent) string {
 // limit of the build's cgroup parent (RUNNER_PIDS_LIMIT) and the build
 // fails; the runner goes on building afterwards.
 func TestBuildForkBombIsBounded(t *testing.T) {
-	h := setup(t, map[string]string{"RUNNER_PIDS_LIMIT": "48"})
-	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	removeImage(t, h, alice.Username+"/bomb:latest")
-	// Bounded even if the limit did not hold: 300 sleepers of 20 s.
-	started, err := start(t, h, alice, msg.BuildRequest{Name: "bomb", NoCache: true,
-		Dockerfile: "FROM " + h.image + "\nRUN i=0; while [ $i -lt 300 ]; do sleep 20 & i=$((i+1)); done; echo forked$((1+1)); wait\n"})
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	evs := finish(t, h, started.Job.ID)
-	log := logOf(evs)
-	if last := evs[len(evs)-1]; last.Type != msg.JobEventError {
-		t.Fatalf("the fork bomb built: %s", log)
-	}
-	if !strings.Contains(log, "can't fork") || strings.Contains(log, "forked2") {
-		t.Fatalf("the build did not hit the pids limit:\n%s", log)
-	}
-	// The runner and the engine are fine: the next build works.
-	removeImage(t, h, alice.Username+"/after:latest")
-	started, err = start(t, h, alice, msg.BuildRequest{Name: "after", NoCache: true, Dockerfile: "FROM " + h.image + "\nRUN echo fine\n"})
-	if err != nil {
-		t.Fatalf("build after: %v", err)
-	}
-	if evs := finish(t, h, started.Job.ID); evs[len(evs)-1].Type != msg.JobEventDone {
-		t.Fatalf("build after the bomb: %s", logOf(evs))
-	}
+	eachBackend(t, func(t *testing.T, be backend) {
+		h := setup(t, be.env(t, map[string]string{"RUNNER_PIDS_LIMIT": "48"}))
+		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		removeImage(t, h, alice.Username+"/bomb:latest")
+		// Bounded even if the limit did not hold: 300 sleepers of 20 s.
+		started, err := start(t, h, alice, msg.BuildRequest{Name: "bomb", NoCache: true,
+			Dockerfile: "FROM " + h.image + "\nRUN i=0; while [ $i -lt 300 ]; do sleep 20 & i=$((i+1)); done; echo forked$((1+1)); wait\n"})
+		if err != nil {
+			t.Fatalf("build: %v", err)
+		}
+		evs := finish(t, h, started.Job.ID)
+		log := logOf(evs)
+		if last := evs[len(evs)-1]; last.Type != msg.JobEventError {
+			t.Fatalf("the fork bomb built: %s", log)
+		}
+		if !strings.Contains(log, "can't fork") || strings.Contains(log, "forked2") {
+			t.Fatalf("the build did not hit the pids limit:\n%s", log)
+		}
+		// The runner and the engine are fine: the next build works.
+		removeImage(t, h, alice.Username+"/after:latest")
+		started, err = start(t, h, alice, msg.BuildRequest{Name: "after", NoCache: true, Dockerfile: "FROM " + h.image + "\nRUN echo fine\n"})
+		if err != nil {
+			t.Fatalf("build after: %v", err)
+		}
+		if evs := finish(t, h, started.Job.ID); evs[len(evs)-1].Type != msg.JobEventDone {
+			t.Fatalf("build after the bomb: %s", logOf(evs))
+		}
+	})
 }
 
 // TestBuildRunsOnTheUsersNetwork: RUN steps join the user's own default
@@ -110,66 +112,68 @@ func TestBuildRunsOnTheUsersNetwork(t *testing.T) {
 // who starts three builds holds one slot; another user's build starts
 // before the first user's second, which says it is waiting.
 func TestBuildSlotsAreFair(t *testing.T) {
-	t.Setenv("BUILD_CONCURRENCY", "2")
-	t.Setenv("BUILD_PER_USER", "1")
-	t.Setenv("BUILD_QUEUE_PER_USER", "3")
-	h := setup(t)
-	alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
-	type job struct {
-		name string
-		id   string
-		evs  []msg.JobEvent
-	}
-	var jobsRun []*job
-	for i, c := range []identity.Caller{alice, alice, alice, bob} {
-		name := fmt.Sprintf("fair%d", i)
-		removeImage(t, h, c.Username+"/"+name+":latest")
-		df := "FROM " + h.image + "\nRUN echo " + name + " && sleep 3\n"
-		if c.UserID == bob.UserID {
-			df = "FROM " + h.image + "\nRUN echo " + name + "\n"
+	eachBackend(t, func(t *testing.T, be backend) {
+		t.Setenv("BUILD_CONCURRENCY", "2")
+		t.Setenv("BUILD_PER_USER", "1")
+		t.Setenv("BUILD_QUEUE_PER_USER", "3")
+		h := setup(t, be.env(t))
+		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
+		type job struct {
+			name string
+			id   string
+			evs  []msg.JobEvent
 		}
-		started, err := start(t, h, c, msg.BuildRequest{Name: name, NoCache: true, Dockerfile: df})
-		if err != nil {
-			t.Fatalf("build %s: %v", name, err)
+		var jobsRun []*job
+		for i, c := range []identity.Caller{alice, alice, alice, bob} {
+			name := fmt.Sprintf("fair%d", i)
+			removeImage(t, h, c.Username+"/"+name+":latest")
+			df := "FROM " + h.image + "\nRUN echo " + name + " && sleep 3\n"
+			if c.UserID == bob.UserID {
+				df = "FROM " + h.image + "\nRUN echo " + name + "\n"
+			}
+			started, err := start(t, h, c, msg.BuildRequest{Name: name, NoCache: true, Dockerfile: df})
+			if err != nil {
+				t.Fatalf("build %s: %v", name, err)
+			}
+			jobsRun = append(jobsRun, &job{name: name, id: started.Job.ID})
 		}
-		jobsRun = append(jobsRun, &job{name: name, id: started.Job.ID})
-	}
-	// A fourth of alice's, while three are waiting or running, is refused.
-	_, err := start(t, h, alice, msg.BuildRequest{Name: "fair4", Dockerfile: "FROM " + h.image + "\n"})
-	if ae := apierr.From(err); ae == nil || ae.Rule != build.RuleBuildQueue {
-		t.Errorf("alice's fourth build: %v, want rule %s", err, build.RuleBuildQueue)
-	}
-	var wg sync.WaitGroup
-	for _, j := range jobsRun {
-		wg.Add(1)
-		go func() { defer wg.Done(); j.evs = finish(t, h, j.id) }()
-	}
-	wg.Wait()
-	firstStep := func(j *job) uint64 {
-		for _, ev := range j.evs {
-			var l msg.BuildLog
-			if json.Unmarshal(ev.Progress, &l) == nil && strings.HasPrefix(l.Step, "Step ") {
-				return ev.Seq
+		// A fourth of alice's, while three are waiting or running, is refused.
+		_, err := start(t, h, alice, msg.BuildRequest{Name: "fair4", Dockerfile: "FROM " + h.image + "\n"})
+		if ae := apierr.From(err); ae == nil || ae.Rule != build.RuleBuildQueue {
+			t.Errorf("alice's fourth build: %v, want rule %s", err, build.RuleBuildQueue)
+		}
+		var wg sync.WaitGroup
+		for _, j := range jobsRun {
+			wg.Add(1)
+			go func() { defer wg.Done(); j.evs = finish(t, h, j.id) }()
+		}
+		wg.Wait()
+		firstStep := func(j *job) uint64 {
+			for _, ev := range j.evs {
+				var l msg.BuildLog
+				if json.Unmarshal(ev.Progress, &l) == nil && (strings.HasPrefix(l.Step, "Step ") || len(l.Steps) > 0) {
+					return ev.Seq
+				}
+			}
+			t.Fatalf("%s: no step in %s", j.name, logOf(j.evs))
+			return 0
+		}
+		a1, a2, a3, b1 := jobsRun[0], jobsRun[1], jobsRun[2], jobsRun[3]
+		for _, j := range jobsRun {
+			if j.evs[len(j.evs)-1].Type != msg.JobEventDone {
+				t.Fatalf("%s failed: %s", j.name, logOf(j.evs))
+			}
+			waited := strings.Contains(logOf(j.evs), "Waiting for a build slot")
+			if want := j == a2 || j == a3; waited != want {
+				t.Errorf("%s said waiting: %v, want %v", j.name, waited, want)
 			}
 		}
-		t.Fatalf("%s: no step in %s", j.name, logOf(j.evs))
-		return 0
-	}
-	a1, a2, a3, b1 := jobsRun[0], jobsRun[1], jobsRun[2], jobsRun[3]
-	for _, j := range jobsRun {
-		if j.evs[len(j.evs)-1].Type != msg.JobEventDone {
-			t.Fatalf("%s failed: %s", j.name, logOf(j.evs))
+		if firstStep(b1) > firstStep(a2) || firstStep(b1) > firstStep(a3) {
+			t.Errorf("bob's build started after alice's queued ones (seq %d vs %d, %d)", firstStep(b1), firstStep(a2), firstStep(a3))
 		}
-		waited := strings.Contains(logOf(j.evs), "Waiting for a build slot")
-		if want := j == a2 || j == a3; waited != want {
-			t.Errorf("%s said waiting: %v, want %v", j.name, waited, want)
+		if firstStep(a2) < firstStep(a1) {
+			t.Errorf("alice's second build started before her first")
 		}
-	}
-	if firstStep(b1) > firstStep(a2) || firstStep(b1) > firstStep(a3) {
-		t.Errorf("bob's build started after alice's queued ones (seq %d vs %d, %d)", firstStep(b1), firstStep(a2), firstStep(a3))
-	}
-	if firstStep(a2) < firstStep(a1) {
-		t.Errorf("alice's second build started before her first")
-	}
+	})
 }

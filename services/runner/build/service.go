@@ -11,6 +11,8 @@ package build
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -65,6 +67,23 @@ type Options struct {
 	// Quotas, if set, narrow a build's memory and CPU to the user's quota
 	// (the app sets the quota gate).
 	Quotas Quotas
+	// BuildKit, if its Addr is set, builds with standalone BuildKit
+	// instead of the engine's classic builder.
+	BuildKit BuildKitOptions
+}
+
+// BuildKitOptions configure the BuildKit backend.
+type BuildKitOptions struct {
+	// Addr is buildkitd's address (RUNNER_BUILDKIT_ADDR, e.g.
+	// unix:///…/buildkitd.sock; default empty: the classic builder).
+	Addr string
+	// Dir holds the runner's BuildKit files: contexts unpacked for a
+	// build, base images laid out as OCI stores (RUNNER_BUILDKIT_DIR,
+	// <tmp>/dockeronline-buildkit).
+	Dir string
+	// BaseCacheMB bounds the base image layouts kept under Dir
+	// (RUNNER_BUILDKIT_BASE_CACHE_MB, 10240); least recently used go first.
+	BaseCacheMB int64
 }
 
 // LoadOptions reads the options from the environment.
@@ -78,6 +97,11 @@ func LoadOptions(e *config.Env) Options {
 		CgroupRoot:    e.String("BUILD_CGROUP_ROOT", "/sys/fs/cgroup"),
 		Timeout:       e.Duration("BUILD_TIMEOUT", 30*time.Minute),
 		Registries:    e.List("RUNNER_PULL_REGISTRIES", ""),
+		BuildKit: BuildKitOptions{
+			Addr:        e.String("RUNNER_BUILDKIT_ADDR", ""),
+			Dir:         e.String("RUNNER_BUILDKIT_DIR", filepath.Join(os.TempDir(), "dockeronline-buildkit")),
+			BaseCacheMB: int64(e.Int("RUNNER_BUILDKIT_BASE_CACHE_MB", 10240)),
+		},
 	}
 }
 
@@ -102,6 +126,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Minute
+	}
+	if o.BuildKit.Dir == "" {
+		o.BuildKit.Dir = filepath.Join(os.TempDir(), "dockeronline-buildkit")
+	}
+	if o.BuildKit.BaseCacheMB <= 0 {
+		o.BuildKit.BaseCacheMB = 10240
 	}
 	return o
 }
@@ -252,8 +282,8 @@ func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *
 			s.log.ErrorContext(ctx, "could not record a failed build", "job", job.ID(), "image", p.Tag, "err", err)
 		}
 	}
-	progress := func(step string, lines []string) {
-		if err := job.Progress(msg.BuildLog{Step: step, Lines: lines}); err != nil {
+	progress := func(l msg.BuildLog) {
+		if err := job.Progress(l); err != nil {
 			s.log.WarnContext(ctx, "build progress lost", "job", job.ID(), "err", err)
 		}
 	}
@@ -268,7 +298,7 @@ func (s *service) run(ctx context.Context, job *jobs.Job, c identity.Caller, p *
 	res := msg.BuildResult{Image: p.Tag, ID: id}
 	s.publish(ctx, c, p.Tag, id)
 	if run != nil {
-		progress("", []string{"Starting container " + run.Name + " from " + p.Tag})
+		progress(msg.BuildLog{Lines: []string{"Starting container " + run.Name + " from " + p.Tag}})
 		ct, err := s.containers.Create(ctx, msg.ContainerCreate{Spec: *run})
 		if err != nil {
 			e := *apierr.From(err)

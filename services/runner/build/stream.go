@@ -10,6 +10,7 @@ import (
 	"github.com/moby/moby/api/types/jsonstream"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/msg"
 )
 
 // Limits of the build log sent as job progress: the JOBS stream takes
@@ -21,8 +22,9 @@ const (
 	flushEvery    = 200 * time.Millisecond
 )
 
-// LogFunc receives the build's output: the current step and new lines.
-type LogFunc func(step string, lines []string)
+// LogFunc receives the build's output: the current step, new lines and
+// (BuildKit) the steps that changed.
+type LogFunc func(l msg.BuildLog)
 
 // output turns the engine's build stream into lines (a message may carry
 // half a line, or several), tracks the step the classic builder announces
@@ -36,6 +38,7 @@ type output struct {
 	bytes   int
 	last    time.Time
 	tail    []string // the last lines, to quote when a step fails
+	steps   []msg.BuildStep
 }
 
 func newOutput(log LogFunc) *output {
@@ -78,15 +81,45 @@ func (o *output) line(l string) {
 	}
 }
 
-// flush sends the complete lines gathered so far.
+// flush sends the complete lines and changed steps gathered so far.
 func (o *output) flush() {
-	if len(o.batch) == 0 {
+	if len(o.batch) == 0 && len(o.steps) == 0 {
 		return
 	}
 	if o.log != nil {
-		o.log(o.step, o.batch)
+		o.log(msg.BuildLog{Step: o.step, Lines: o.batch, Steps: o.steps})
 	}
-	o.batch, o.bytes, o.last = nil, 0, o.now()
+	o.batch, o.steps, o.bytes, o.last = nil, nil, 0, o.now()
+}
+
+// setStep names the step the next lines belong to (BuildKit's vertices
+// interleave; the classic builder's "Step n/m" lines set it themselves).
+func (o *output) setStep(step string) {
+	if step == o.step {
+		return
+	}
+	if o.partial.Len() > 0 {
+		l := o.partial.String()
+		o.partial.Reset()
+		o.line(l)
+	}
+	o.flush()
+	o.step = step
+}
+
+// stepChanged queues s for the next event, replacing an older state of it.
+func (o *output) stepChanged(s msg.BuildStep) {
+	for i := range o.steps {
+		if o.steps[i].ID == s.ID {
+			o.steps[i] = s
+			return
+		}
+	}
+	o.steps = append(o.steps, s)
+	o.bytes += len(s.Name) + len(s.Error) + 100
+	if o.bytes >= maxBatchBytes || o.now().Sub(o.last) >= flushEvery {
+		o.flush()
+	}
 }
 
 // end flushes everything, a last unfinished line included.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dockeronline/platform/pkg/apierr"
+	"github.com/dockeronline/platform/pkg/msg"
 )
 
 // TestReadBuild reads classic builder streams: lines split across
@@ -40,7 +41,8 @@ func TestReadBuild(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
 			var steps []string
-			o := newOutput(func(step string, lines []string) {
+			o := newOutput(func(l msg.BuildLog) {
+				step, lines := l.Step, l.Lines
 				got = append(got, lines...)
 				steps = append(steps, step)
 			})
@@ -73,7 +75,7 @@ func TestOutputBatches(t *testing.T) {
 	now := time.Unix(0, 0)
 	var batches [][]string
 	var steps []string
-	o := newOutput(func(step string, lines []string) { batches = append(batches, lines); steps = append(steps, step) })
+	o := newOutput(func(l msg.BuildLog) { batches = append(batches, l.Lines); steps = append(steps, l.Step) })
 	o.now = func() time.Time { return now }
 	o.last = now
 	o.write("a\nb\n")

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strings"
@@ -33,11 +34,16 @@ type Firewall struct {
 
 	mu      sync.Mutex // one install or sync at a time
 	bridges []string   // the platform set as last synced
+
+	// buildSubnet is BuildKit's RUN steps' subnet, fenced by BuildTable.
+	buildSubnet netip.Prefix
+	buildNFT    nft
 }
 
 // New returns a firewall; nothing is installed until Ensure or Run.
 func New(docker *client.Client, o Options, log *slog.Logger) *Firewall {
-	return &Firewall{docker: docker, nft: nft{bin: o.NFT, table: Table}, log: log, check: o.Check}
+	return &Firewall{docker: docker, nft: nft{bin: o.NFT, table: Table}, log: log, check: o.Check,
+		buildSubnet: o.BuildSubnet, buildNFT: nft{bin: o.NFT, table: BuildTable}}
 }
 
 // Ensure installs the table if it is missing or differs from the ruleset,
@@ -65,7 +71,7 @@ func (f *Firewall) Ensure(ctx context.Context) error {
 		return fmt.Errorf("update firewall bridges: %w", err)
 	}
 	f.bridges = bridges
-	return nil
+	return f.ensureBuild(ctx)
 }
 
 // ifname is what Docker may name a bridge; anything else is not put into

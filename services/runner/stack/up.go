@@ -286,8 +286,9 @@ func (s *service) runUp(ctx context.Context, job *jobs.Job, c identity.Caller, t
 	}
 	for _, b := range builds {
 		pr.send(msg.StackProgress{Resource: "Service " + b.service, Status: "Building", Text: b.prep.Tag})
-		_, err := s.builder.Run(ctx, b.prep, func(step string, lines []string) {
-			pr.send(msg.StackProgress{Build: &msg.BuildLog{Service: b.service, Step: step, Lines: lines}})
+		_, err := s.builder.Run(ctx, b.prep, func(l msg.BuildLog) {
+			l.Service = b.service
+			pr.send(msg.StackProgress{Build: &l})
 		})
 		if err != nil {
 			fail(serviceErr(b.service, s.stopped(ctx, err)))

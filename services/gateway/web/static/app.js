@@ -416,7 +416,8 @@
     var resultBox = card.querySelector("[data-job-result]");
     var errBox = card.querySelector("[data-job-error]");
     var notesEl = card.querySelector("[data-job-notes]");
-    var resources = {}, step = "", chars = 0, notes = {};
+    var stepsEl = card.querySelector("[data-job-steps]");
+    var resources = {}, steps = {}, step = "", chars = 0, notes = {};
     var es = new EventSource(isBuild ? card.dataset.buildJob : card.dataset.stackJob);
 
     function addLines(b) {
@@ -432,6 +433,27 @@
       log.appendChild(document.createTextNode((chars ? "\n" : "") + text));
       chars += text.length;
       if (stick) log.scrollTop = log.scrollHeight;
+    }
+    // addSteps keeps BuildKit's steps (msg.BuildStep, by id) as a list:
+    // each event carries only the steps that changed.
+    function addSteps(list) {
+      if (!stepsEl || !list) return;
+      list.forEach(function (s) {
+        var r = steps[s.id];
+        if (!r) {
+          var li = document.createElement("li");
+          var name = document.createElement("span"); name.className = "mono";
+          var when = document.createElement("span"); when.className = "step-time";
+          li.append(name, when);
+          stepsEl.appendChild(li);
+          r = steps[s.id] = { li: li, name: name, when: when };
+        }
+        r.li.dataset.cached = s.cached ? "true" : "false";
+        r.li.classList.toggle("failed", !!s.error);
+        r.name.textContent = s.name;
+        r.when.textContent = s.error ? "failed" : s.cached ? "cached" : s.completed ? (s.duration_ms / 1000).toFixed(1) + " s" : s.started ? "running…" : "";
+      });
+      stepsEl.hidden = false;
     }
     function resource(p) {
       if (!list || !p.resource) return;
@@ -467,9 +489,9 @@
     }
     es.addEventListener("progress", function (e) {
       var ev = JSON.parse(e.data), p = ev.progress || {};
-      if (isBuild) { addLines(p); status.textContent = "Building…"; return; }
+      if (isBuild) { addSteps(p.steps); addLines(p); status.textContent = "Building…"; return; }
       if (p.status === "Note") { note(p.text); return; }
-      if (p.build) addLines(p.build);
+      if (p.build) { addSteps(p.build.steps); addLines(p.build); }
       resource(p);
       if (p.resource || p.status) status.textContent = [p.resource, p.status].filter(Boolean).join(": ");
     });
