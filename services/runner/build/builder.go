@@ -118,10 +118,21 @@ func (b *Builder) Prepare(ctx context.Context, spec Spec) (*Prepared, error) {
 		return nil, err
 	}
 	pins := map[string]string{}
+	secretIDs := make([]string, 0, len(spec.Secrets))
+	for id := range spec.Secrets {
+		secretIDs = append(secretIDs, id)
+	}
+	// On BuildKit the judge reads the file as BuildKit's frontend does and
+	// may return another text to build (cache mounts in the user's
+	// namespace): that text, judged again, is what is built.
 	refs, err := policy.CheckDockerfileWith(c, df, policy.DockerfileInput{Args: spec.Args,
-		Base: func(ref string) (policy.BaseImage, error) { return b.base(ctx, c, ref, pins) }})
+		Base:     func(ref string) (policy.BaseImage, error) { return b.base(ctx, c, ref, pins) },
+		BuildKit: b.BuildKit(), Target: spec.Target, Secrets: secretIDs})
 	if err != nil {
 		return nil, err
+	}
+	if refs.Dockerfile != nil {
+		df = refs.Dockerfile
 	}
 	if spec.Target != "" && !hasStage(refs.Stages, spec.Target) {
 		return nil, apierr.Invalid("target %q is not a stage of the Dockerfile (stages: %s)", spec.Target, strings.Join(named(refs.Stages), ", "))
