@@ -288,7 +288,7 @@ func TestBuildRefusals(t *testing.T) {
 			{"privileged entitlement", msg.BuildRequest{Name: "x", Dockerfile: from, Entitlements: []string{"security.insecure"}}, apierr.CodePolicy, policy.RuleEntitlement},
 			{"COPY from outside", msg.BuildRequest{Name: "x", Dockerfile: from + "COPY ../../etc/shadow /s\n"}, apierr.CodePolicy, policy.RulePath},
 			{"ADD a URL", msg.BuildRequest{Name: "x", Dockerfile: from + "ADD http://127.0.0.1:8222/varz /v\n"}, apierr.CodePolicy, policy.RuleRemoteSource},
-			{"RUN --mount of a secret", msg.BuildRequest{Name: "x", Dockerfile: from + "RUN --mount=type=secret,id=k true\n"}, apierr.CodePolicy, policy.RulePath},
+			{"RUN --mount of the ssh agent", msg.BuildRequest{Name: "x", Dockerfile: from + "RUN --mount=type=ssh true\n"}, apierr.CodePolicy, policy.RulePath},
 			{"Dockerfile path outside", msg.BuildRequest{Name: "x", Dockerfile: from, DockerfilePath: "../Dockerfile"}, apierr.CodePolicy, policy.RulePath},
 			{"unknown target", msg.BuildRequest{Name: "x", Dockerfile: from, Target: "nope"}, apierr.CodeInvalid, ""},
 			{"bad name", msg.BuildRequest{Name: "Bad_Name", Dockerfile: from}, apierr.CodeInvalid, ""},
@@ -297,6 +297,18 @@ func TestBuildRefusals(t *testing.T) {
 			{"an unknown upload", msg.BuildRequest{Name: "x", Context: strings.Repeat("ab", 16)}, apierr.CodeNotFound, ""},
 			{"run refused before building", msg.BuildRequest{Name: "x", Dockerfile: from, Run: &msg.ContainerSpec{Name: "x", HostConfig: json.RawMessage(`{"Privileged":true}`)}}, apierr.CodePolicy, policy.RulePrivileged},
 		}
+		// The classic builder has no secrets at all; BuildKit refuses only a
+		// required one the build does not provide.
+		secret := struct {
+			name string
+			req  msg.BuildRequest
+			code apierr.Code
+			rule string
+		}{"RUN --mount of a secret", msg.BuildRequest{Name: "x", Dockerfile: from + "RUN --mount=type=secret,id=k true\n"}, apierr.CodePolicy, policy.RulePath}
+		if be.buildkit {
+			secret.name, secret.req.Dockerfile, secret.code, secret.rule = "RUN --mount of a required secret not given", from+"RUN --mount=type=secret,id=k,required=true true\n", apierr.CodeInvalid, policy.RuleDockerfile
+		}
+		cases = append(cases, secret)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				started, err := start(t, h, alice, c.req)

@@ -15,6 +15,7 @@ import (
 	"github.com/dockeronline/platform/pkg/apierr"
 	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/identity"
+	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/policy"
 )
 
@@ -52,7 +53,7 @@ func loadTest(t *testing.T, stack, compose string) (*types.Project, string) {
 func translateTest(t *testing.T, stack, compose string) (*types.Project, []string, error) {
 	t.Helper()
 	p, dir := loadTest(t, stack, compose)
-	tr := &translation{project: p, tenant: testTenant, stack: stack, apps: testApps}
+	tr := &translation{project: p, dir: &projectDir{path: dir, archive: build.NewArchive()}, tenant: testTenant, stack: stack, apps: testApps}
 	if err := translate(tr); err != nil {
 		return p, tr.notes, err
 	}
