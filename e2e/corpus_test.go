@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockeronline/platform/e2e/stack"
 	"github.com/dockeronline/platform/pkg/msg"
+	"github.com/dockeronline/platform/pkg/testenv"
 )
 
 // corpusDir holds projects in the shape of real published ones: each
@@ -71,7 +72,9 @@ func TestCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := stack.StartWeb(t)
+	// Builds run on standalone BuildKit, as `make run` deploys the
+	// platform: the corpus' Dockerfiles are today's.
+	w := stack.StartWeb(t, map[string]string{"RUNNER_BUILDKIT_ADDR": testenv.BuildKit(t).Addr, "RUNNER_BUILDKIT_DIR": t.TempDir()})
 	for _, p := range projects {
 		if !p.IsDir() {
 			continue

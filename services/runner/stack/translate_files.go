@@ -381,6 +381,18 @@ func (ft *fileTranslator) fileObjects() error {
 				ft.tr.note("%s: secret %s (%s) → copied to %s before the container starts", name, r.Source, ft.files["secret/"+r.Source], svc.Secrets[i].Target)
 			}
 		}
+		if svc.Build != nil {
+			// A build reads the secret by its id: the name the file gave it
+			// (or its target), whatever the platform renamed the key to.
+			for i, r := range svc.Build.Secrets {
+				if nk, ok := secrets[r.Source]; ok {
+					if r.Target == "" {
+						svc.Build.Secrets[i].Target = r.Source
+					}
+					svc.Build.Secrets[i].Source = nk
+				}
+			}
+		}
 		p.Services[name] = svc
 	}
 	return nil
