@@ -3,8 +3,6 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
-	"encoding/json"
-	"mime/multipart"
 	"sort"
 	"testing"
 	"time"
@@ -40,24 +38,5 @@ func postStackWithLinks(t *testing.T, s *stack.Stack, token string, req map[stri
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	j, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mw.WriteField("request", string(j)); err != nil {
-		t.Fatal(err)
-	}
-	fw, err := mw.CreateFormFile("context", "context.tar")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fw.Write(archive.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return rawPost(t, s, token, "/api/v1/stacks", mw.FormDataContentType(), &body)
+	return postArchive(t, s, token, "/api/v1/stacks", req, &archive)
 }

@@ -226,6 +226,17 @@ func postStack(t *testing.T, s *stack.Stack, token string, req map[string]any, f
 // part "context" (files as a tar).
 func postForm(t *testing.T, s *stack.Stack, token, path string, req any, files map[string]string) stack.Response {
 	t.Helper()
+	raw := map[string][]byte{}
+	for k, v := range files {
+		raw[k] = []byte(v)
+	}
+	return postArchive(t, s, token, path, req, dockertest.TarOf(t, raw))
+}
+
+// postArchive posts a multipart form: part "request" (req as JSON), then
+// part "context" (archive as it is).
+func postArchive(t *testing.T, s *stack.Stack, token, path string, req any, archive io.Reader) stack.Response {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	j, err := json.Marshal(req)
@@ -239,11 +250,7 @@ func postForm(t *testing.T, s *stack.Stack, token, path string, req any, files m
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := map[string][]byte{}
-	for k, v := range files {
-		raw[k] = []byte(v)
-	}
-	if _, err := io.Copy(fw, dockertest.TarOf(t, raw)); err != nil {
+	if _, err := io.Copy(fw, archive); err != nil {
 		t.Fatal(err)
 	}
 	if err := mw.Close(); err != nil {

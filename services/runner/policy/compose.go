@@ -322,7 +322,7 @@ func composeBuild(svc string, b *types.BuildConfig, root string) error {
 	case len(b.Tags) > 0:
 		return rule(apierr.CodePolicy, RuleName, "%s: extra build tags are not supported: the image is tagged in your namespace", svc)
 	case len(b.Platforms) > 1:
-		return rule(apierr.CodeInvalid, RuleComposeFeature, "%s: multi-platform builds need BuildKit, which this platform does not use", svc)
+		return rule(apierr.CodeInvalid, RuleComposeFeature, "%s: builds are for the host's platform only: other platforms need emulation, which this platform does not run", svc)
 	case len(b.ExtraHosts) > 0 || len(b.Ulimits) > 0 || b.Isolation != "" || b.ShmSize != 0:
 		return rule(apierr.CodeInvalid, RuleComposeFeature, "%s: build extra_hosts, ulimits, isolation and shm_size are not supported", svc)
 	}
