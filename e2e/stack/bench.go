@@ -14,8 +14,9 @@ import (
 // StartWithSessionCacheTTL is Start with the auth service's session cache
 // set to ttl (AUTH_SESSION_CACHE_TTL, e.g. "10s"; "0s" turns the cache off
 // so every request's session is checked with Kratos). Benchmarks use it to
-// show what the cache buys.
-func StartWithSessionCacheTTL(t testing.TB, ttl string) *Stack {
+// show what the cache buys. gatewayEnv are settings of the gateway's own
+// (API_RATE_*, …).
+func StartWithSessionCacheTTL(t testing.TB, ttl string, gatewayEnv ...map[string]string) *Stack {
 	t.Helper()
 	docker := dockertest.Client(t)
 	img := dockertest.BusyboxImage(t, docker)
@@ -28,6 +29,6 @@ func StartWithSessionCacheTTL(t testing.TB, ttl string) *Stack {
 		KratosPublicURL: k.PublicURL, KratosAdminURL: k.AdminURL, BootstrapAdmin: s.AdminEmail(),
 	})
 	runnertest.Start(t, s.NATSURL, map[string]string{"DATABASE_URL": testenv.NewDatabase(t, dsn)})
-	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL)
+	s.GatewayURL = gatewaytest.Start(t, s.NATSURL, k.PublicURL, gatewayEnv...)
 	return s
 }

@@ -16,6 +16,7 @@ import (
 type Env struct {
 	lookup func(string) (string, bool)
 	err    error
+	read   map[string]bool
 }
 
 // FromOS reads the process environment.
@@ -29,7 +30,15 @@ func FromMap(m map[string]string) *Env {
 // Err is the first malformed value met, if any.
 func (e *Env) Err() error { return e.err }
 
+// Read says whether key was looked up: a test checks that a service's
+// configuration reads every setting its documentation names.
+func (e *Env) Read(key string) bool { return e.read[key] }
+
 func (e *Env) raw(key string) (string, bool) {
+	if e.read == nil {
+		e.read = map[string]bool{}
+	}
+	e.read[key] = true
 	v, ok := e.lookup(key)
 	return v, ok && v != ""
 }

@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/pkg/metrics"
 	"github.com/dockeronline/platform/pkg/telemetry"
@@ -65,31 +64,30 @@ func Routes(cfg Config, nc *nats.Conn, checks health.Checks, reg *metrics.Regist
 	r.Handle("/readyz", hm)
 	r.Get("/auth/link", linkauth.Handler(nc, cfg.Link, log))
 	// Sign-ins are counted per address and identifier; repeated failures lock out (loginlimit).
-	r.Handle(KratosPrefix+"/*", loginlimit.New(loginlimit.Options{}).Wrap(http.StripPrefix(KratosPrefix, kratosProxy(kratosURL))))
+	r.Handle(KratosPrefix+"/*", loginlimit.New(cfg.Login).Wrap(http.StripPrefix(KratosPrefix, kratosProxy(kratosURL))))
 	auditor, err := audit.New(nc, log)
 	if err != nil {
 		return nil, err
 	}
 
-	termCfg := terminal.LoadConfig(config.FromOS())
-	terminal.PageRoutes(r, nc, termCfg, log)
+	terminal.PageRoutes(r, nc, cfg.Terminal, log)
 	svc := api.Logging(log)(api.New(nc))
 	r.Route("/api/v1", func(r chi.Router) {
 		// Browsers' cross-site POSTs are refused whatever cookies they
 		// carry; API clients with bearer tokens send no Sec-Fetch-Site.
 		r.Use(http.NewCrossOriginProtection().Handler)
 		r.Use(authn.Middleware(nc))
-		r.Use(ratelimit.FromEnv())
+		r.Use(ratelimit.New(cfg.RateLimit).Middleware)
 		r.Use(auditor.Middleware) // every state-changing call, after authentication
 		r.Route("/admin", func(r chi.Router) { admin.Routes(r, admin.MakeEndpoints(admin.Logging(log)(admin.New(nc)))) })
 		api.Routes(r, api.MakeEndpoints(svc))
 		r.Get("/events", events.Handler(nc, log))
-		terminal.Routes(r, nc, termCfg, log)
+		terminal.Routes(r, nc, cfg.Terminal, log)
 		logs.Routes(r, nc, log)
 		r.Group(func(r chi.Router) { jobs.Routes(r, nc, log); images.Routes(r, nc, log) })
 		r.Group(func(r chi.Router) {
-			builds.Routes(r, nc, log)
-			stacks.Routes(r, nc, stacks.Links{Domain: cfg.Web.AppsDomain, URLTemplate: cfg.Web.AppsURLTemplate}, log)
+			builds.Routes(r, nc, cfg.Uploads, log)
+			stacks.Routes(r, nc, cfg.Uploads, stacks.Links{Domain: cfg.Web.AppsDomain, URLTemplate: cfg.Web.AppsURLTemplate}, log)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			httpx.WriteError(w, apierr.NotFound("no API route %s %s", r.Method, r.URL.Path))

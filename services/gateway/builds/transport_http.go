@@ -18,7 +18,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/gateway/httpx"
 )
@@ -34,7 +33,7 @@ import (
 //	               (name, tag, dockerfile, target, no_cache, network,
 //	               build_arg=KEY=value, repeated).
 //	               → 202 {"job":…,"status":…,"events":…}
-func Routes(r chi.Router, nc *nats.Conn, log *slog.Logger) {
+func Routes(r chi.Router, nc *nats.Conn, uploads UploadConfig, log *slog.Logger) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		log.Error("builds: no JetStream context", "err", err)
@@ -43,7 +42,7 @@ func Routes(r chi.Router, nc *nats.Conn, log *slog.Logger) {
 		})
 		return
 	}
-	up := NewUploads(js, LoadUploadConfig(config.FromOS()))
+	up := NewUploads(js, uploads)
 	Mount(r, Logging(log)(New(nc, up)), up.MaxBytes())
 }
 

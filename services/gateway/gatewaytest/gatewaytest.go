@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"testing"
 	"time"
@@ -15,23 +16,27 @@ import (
 )
 
 // Start runs the gateway until the test ends and returns its base URL.
-func Start(t testing.TB, natsURL, kratosPublicURL string) string {
+func Start(t testing.TB, natsURL, kratosPublicURL string, env ...map[string]string) string {
 	t.Helper()
-	base, _ := StartWithMetrics(t, natsURL, kratosPublicURL)
+	base, _ := StartWithMetrics(t, natsURL, kratosPublicURL, env...)
 	return base
 }
 
 // StartWithMetrics is Start that also returns the URL of the gateway's
 // /metrics, on its own listener (METRICS_ADDR), not the public one.
-func StartWithMetrics(t testing.TB, natsURL, kratosPublicURL string) (base, metricsURL string) {
+func StartWithMetrics(t testing.TB, natsURL, kratosPublicURL string, env ...map[string]string) (base, metricsURL string) {
 	t.Helper()
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cfg, err := app.LoadConfig(config.FromMap(map[string]string{
+	settings := map[string]string{
 		"NATS_URL":          natsURL,
 		"HTTP_ADDR":         "127.0.0.1:0",
 		"METRICS_ADDR":      metricsAddr,
 		"KRATOS_PUBLIC_URL": kratosPublicURL,
-	}))
+	}
+	for _, m := range env { // the test's own settings (API_RATE_*, …)
+		maps.Copy(settings, m)
+	}
+	cfg, err := app.LoadConfig(config.FromMap(settings))
 	if err != nil {
 		t.Fatal(err)
 	}

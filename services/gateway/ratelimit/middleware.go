@@ -1,14 +1,12 @@
 package ratelimit
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/identity"
 	"github.com/dockeronline/platform/services/gateway/httpx"
 )
@@ -41,15 +39,4 @@ func (l *Limiter) refuse(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	httpx.WriteError(w, apierr.RateLimited("too many API calls: each user may make %s calls a second (bursts of %d); try again in %d s",
 		strconv.FormatFloat(l.opts.Rate, 'f', -1, 64), l.opts.Burst, secs))
-}
-
-// FromEnv is the gateway's limiter as configured by the environment
-// (LoadOptions), as a middleware. The gateway builds its router once at
-// start, so a malformed setting stops it there, with the setting named.
-func FromEnv() func(http.Handler) http.Handler {
-	o, err := LoadOptions(config.FromOS())
-	if err != nil {
-		panic(fmt.Sprintf("gateway: %v", err))
-	}
-	return New(o).Middleware
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dockeronline/platform/pkg/apierr"
-	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/services/gateway/builds"
 	"github.com/dockeronline/platform/services/gateway/httpx"
@@ -40,7 +39,7 @@ import (
 //	                               (tail, follow, since; SSE or text/plain)
 //
 // Admins add ?owner=<user id> to act on another user's stack.
-func Routes(r chi.Router, nc *nats.Conn, links Links, log *slog.Logger) {
+func Routes(r chi.Router, nc *nats.Conn, uploads builds.UploadConfig, links Links, log *slog.Logger) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		log.Error("stacks: no JetStream context", "err", err)
@@ -49,7 +48,7 @@ func Routes(r chi.Router, nc *nats.Conn, links Links, log *slog.Logger) {
 		})
 		return
 	}
-	up := builds.NewUploads(js, builds.LoadUploadConfig(config.FromOS()))
+	up := builds.NewUploads(js, uploads)
 	// The container logs route, reached under the stack's service.
 	lr := chi.NewRouter()
 	logs.Routes(lr, nc, log)
