@@ -3,7 +3,6 @@ package app
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,17 +20,7 @@ func TestConfigReadsEveryDocumentedSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	variable := regexp.MustCompile("`([A-Z][A-Z0-9_]+)`")
-	var documented []string
-	for _, line := range strings.Split(string(readme), "\n") {
-		cells := strings.Split(line, "|")
-		if len(cells) < 4 || !strings.Contains(cells[1], "gateway") {
-			continue
-		}
-		for _, m := range variable.FindAllStringSubmatch(cells[2], -1) {
-			documented = append(documented, m[1])
-		}
-	}
+	documented := config.Documented(readme, "gateway")
 	if len(documented) < 10 {
 		t.Fatalf("found only %v in the README's gateway rows: has the table moved?", documented)
 	}

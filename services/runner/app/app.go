@@ -16,7 +16,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dockeronline/platform/pkg/bus"
-	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/health"
 	"github.com/dockeronline/platform/pkg/lifecycle"
 	"github.com/dockeronline/platform/pkg/metrics"
@@ -88,12 +87,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	// Builds and stacks run as jobs that outlive their command; stop* ends
 	// them (failing their jobs) at shutdown.
-	buildOpts, stackOpts := build.LoadOptions(config.FromOS()), cfg.Stack
+	buildOpts, stackOpts := cfg.Build, cfg.Stack
 	buildOpts.Registries, stackOpts.Build.Registries = cfg.Images.Registries, cfg.Images.Registries
 	buildOpts.Quotas = gate
-	buildOpts.BuildKit = cfg.BuildKit
-	if cfg.BuildKit.Addr != "" {
-		log.Info("builds run on standalone BuildKit", "addr", cfg.BuildKit.Addr)
+	if cfg.Build.BuildKit.Addr != "" {
+		log.Info("builds run on standalone BuildKit", "addr", cfg.Build.BuildKit.Addr)
 	} else {
 		log.Warn("builds run on the engine's classic builder (RUNNER_BUILDKIT_ADDR unset): heredocs, RUN --mount and # syntax= are refused by it")
 	}
@@ -145,10 +143,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		reg.MustRegister(firewall.Collector())
 	}
 	g.AddContext(ctx, func(ctx context.Context) error { <-ctx.Done(); stopBuilds(); stopStacks(); return nil })
-	term := terminal.NewServer(docker, nc, log)
+	term := terminal.New(docker, nc, cfg.Terminal, log)
 	reg.MustRegister(term.Collector())
 	g.AddContext(ctx, term.Run)
-	g.AddContext(ctx, logs.NewServer(docker, nc, log).Run)
+	g.AddContext(ctx, logs.New(docker, nc, cfg.Logs, log).Run)
 	g.AddContext(ctx, image.NewServer(docker, nc, js, log, cfg.Images).Run)
 	log.Info("runner serving", "http", ln.Addr().String(), "nats", cfg.NATSURL)
 	return g.Run()

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,8 +14,10 @@ import (
 	"github.com/dockeronline/platform/services/runner/build"
 	"github.com/dockeronline/platform/services/runner/image"
 	"github.com/dockeronline/platform/services/runner/isolation"
+	"github.com/dockeronline/platform/services/runner/logs"
 	"github.com/dockeronline/platform/services/runner/policy"
 	"github.com/dockeronline/platform/services/runner/stack"
+	"github.com/dockeronline/platform/services/runner/terminal"
 )
 
 // Config is the runner's configuration (see README's configuration table).
@@ -41,9 +44,13 @@ type Config struct {
 	// Stack configures Compose stacks (STACK_*, and APPS_* for the links
 	// in a deploy's notes: stack.LoadOptions).
 	Stack stack.Options
-	// BuildKit is the builder, when RUNNER_BUILDKIT_ADDR is set
-	// (RUNNER_BUILDKIT_DIR, RUNNER_BUILDKIT_BASE_CACHE_MB; build.Options).
-	BuildKit build.BuildKitOptions
+	// Build configures builds (BUILD_*, and RUNNER_BUILDKIT_* for the
+	// builder when RUNNER_BUILDKIT_ADDR is set: build.LoadOptions).
+	Build build.Options
+	// Terminal configures terminal sessions (TERMINAL_*).
+	Terminal terminal.Config
+	// Logs configures log streams (LOGS_*).
+	Logs logs.Config
 }
 
 // LoadConfig reads the environment.
@@ -85,7 +92,13 @@ func LoadConfig(e *config.Env) (Config, error) {
 	}
 	c.MemoryLimitMB = e.Int("RUNNER_MEMORY_LIMIT_MB", 1536)
 	c.Stack = stack.LoadOptions(e)
-	c.BuildKit = build.LoadOptions(e).BuildKit
+	c.Build = build.LoadOptions(e)
+	var terr, lerr error
+	c.Terminal, terr = terminal.LoadConfig(e)
+	c.Logs, lerr = logs.LoadConfig(e)
+	if err := errors.Join(terr, lerr); err != nil {
+		return c, err
+	}
 	if perr != nil {
 		return c, perr
 	}

@@ -204,8 +204,7 @@ func tarOf(t *testing.T, entries []tarEntry) io.Reader {
 // the new image carries never runs, and the bait is untouched.
 func TestBuildBaseSwappedAfterJudging(t *testing.T) {
 	eachBackend(t, func(t *testing.T, be backend) {
-		t.Setenv("BUILD_PER_USER", "1")
-		h := setup(t, be.env(t))
+		h := setup(t, be.env(t, map[string]string{"BUILD_PER_USER": "1"}))
 		bait := testenv.NewBait(t)
 		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 		base, slow, victim := alice.Username+"/base:latest", alice.Username+"/slow:latest", alice.Username+"/victim:latest"

@@ -113,10 +113,7 @@ func TestBuildRunsOnTheUsersNetwork(t *testing.T) {
 // before the first user's second, which says it is waiting.
 func TestBuildSlotsAreFair(t *testing.T) {
 	eachBackend(t, func(t *testing.T, be backend) {
-		t.Setenv("BUILD_CONCURRENCY", "2")
-		t.Setenv("BUILD_PER_USER", "1")
-		t.Setenv("BUILD_QUEUE_PER_USER", "3")
-		h := setup(t, be.env(t))
+		h := setup(t, be.env(t, map[string]string{"BUILD_CONCURRENCY": "2", "BUILD_PER_USER": "1", "BUILD_QUEUE_PER_USER": "3"}))
 		alice := runnertest.NewUser(t, h.cli, identity.RoleUser)
 		bob := runnertest.NewUser(t, h.cli, identity.RoleUser)
 		type job struct {

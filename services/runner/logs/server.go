@@ -8,7 +8,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/dockeronline/platform/pkg/bus"
-	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/subjects"
 )
 
@@ -23,15 +22,6 @@ type Server struct {
 
 // concurrency bounds requests handled at once (streams run on their own).
 const concurrency = 16
-
-// NewServer reads its Config from the environment and serves on nc.
-func NewServer(docker *client.Client, nc *nats.Conn, log *slog.Logger) *Server {
-	cfg, err := LoadConfig(config.FromOS())
-	if err != nil {
-		return &Server{err: err}
-	}
-	return New(docker, nc, cfg, log)
-}
 
 // New serves log streams with cfg.
 func New(docker *client.Client, nc *nats.Conn, cfg Config, log *slog.Logger) *Server {

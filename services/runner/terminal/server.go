@@ -9,7 +9,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/dockeronline/platform/pkg/bus"
-	"github.com/dockeronline/platform/pkg/config"
 	"github.com/dockeronline/platform/pkg/subjects"
 )
 
@@ -24,16 +23,6 @@ type Server struct {
 
 // concurrency bounds opens handled at once (each makes a few Docker calls).
 const concurrency = 16
-
-// NewServer reads its Config from the environment (see config.go) and
-// serves on nc. A bad setting or a failed subscription is returned by Run.
-func NewServer(docker *client.Client, nc *nats.Conn, log *slog.Logger) *Server {
-	cfg, err := LoadConfig(config.FromOS())
-	if err != nil {
-		return &Server{err: err}
-	}
-	return New(docker, nc, cfg, log)
-}
 
 // New serves terminal sessions with cfg.
 func New(docker *client.Client, nc *nats.Conn, cfg Config, log *slog.Logger) *Server {
