@@ -180,7 +180,6 @@ func TestPagesRender(t *testing.T) {
 		{"run", runView{V: runValues{Name: "x1", Image: "nope:1"}, Err: docker}, []string{"could not be pulled", `<pre class="docker">pull access denied for nope</pre>`}},
 		{"confirm", confirmView{Question: "Delete container web?", Action: "/containers/web/remove", Button: "Delete web", Cancel: "/containers/web", Hidden: map[string]string{"confirmed": "yes", CSRFField: "tok"}},
 			[]string{"Delete container web?", `name="confirmed" value="yes"`, "Delete web"}},
-		{"soon", "Pull images.", []string{"Coming soon", "Pull images."}},
 		{"error", errorView{Status: 404, Err: &apierr.Error{Code: apierr.CodeNotFound, Message: "container \"x\" not found"}}, []string{"404", "not found"}},
 		{"flow", flowView{Kind: "registration", Title: "Create your account", Messages: texts(ui.Messages), Forms: forms(ui)},
 			[]string{`action="http://gw.example/.ory/kratos/public/self-service/registration?flow=f1"`, `name="csrf_token" value="tok123"`, "exists already", "does not match pattern", `pattern="` + usernamePattern[:8], "Already have an account?"}},

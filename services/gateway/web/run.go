@@ -38,11 +38,9 @@ func (h *Handler) runView(r *http.Request, v runValues, errs fieldErrors, e *api
 	rv := runView{V: v, Errs: errs, Err: e, NamePattern: objectPattern, NameMax: names.ObjectMax,
 		Networks: h.networks(r.Context())}
 	rv.Volumes, _ = h.volumes(r.Context())
-	if h.images != nil {
-		if list, err := h.images.List(r.Context(), msg.ImageListRequest{}); err == nil {
-			for _, i := range list.Images {
-				rv.Images = append(rv.Images, i.Tags...)
-			}
+	if list, err := h.images.List(r.Context(), msg.ImageListRequest{}); err == nil {
+		for _, i := range list.Images {
+			rv.Images = append(rv.Images, i.Tags...)
 		}
 	}
 	if e != nil {

@@ -8,6 +8,7 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -95,10 +96,18 @@ func New(cfg Config, d Deps) (*Handler, error) {
 		tpl:           tpl,
 		log:           log,
 	}
-	if h.builds == nil && d.NC != nil {
+	if d.NC == nil {
+		return nil, errors.New("web: Deps.NC is required")
+	}
+	// Every section is served: what the router did not hand over is made
+	// on the same connection.
+	if h.images == nil {
+		h.images = images.New(d.NC)
+	}
+	if h.builds == nil {
 		h.builds = builds.New(d.NC, nil)
 	}
-	if h.stacks == nil && d.NC != nil {
+	if h.stacks == nil {
 		h.stacks = stacks.New(d.NC, nil, stacks.Links{Domain: cfg.AppsDomain, URLTemplate: cfg.AppsURLTemplate})
 	}
 	h.csp = CSP(formTargets(d.KratosBrowserPath)...)
@@ -141,34 +150,20 @@ func (h *Handler) Mount(r chi.Router) {
 			r.Get("/fragments/dashboard", h.dashboardFragment)
 			r.Get("/fragments/containers", h.containerRowsFragment)
 			r.Get("/fragments/containers/{name}", h.containerPanelFragment)
-			if h.images != nil {
-				r.Get("/images", h.imagesPage)
-				r.Post("/images/pull", h.pull)
-				r.Post("/images/remove", h.removeImage)
-				r.Get("/fragments/images", h.imagesFragment)
-			} else {
-				r.Get("/images", h.soon(soonPage{"/images", "images", "Images", "Pull images from a registry with a progress bar, and see and delete the images you use."}))
-			}
+			r.Get("/images", h.imagesPage)
+			r.Post("/images/pull", h.pull)
+			r.Post("/images/remove", h.removeImage)
+			r.Get("/fragments/images", h.imagesFragment)
 			r.Get("/volumes", h.volumesPage)
 			r.Post("/volumes", h.createVolume)
 			r.Post("/volumes/remove", h.removeVolume)
-			if h.builds != nil {
-				r.Get("/builds", h.buildsPage)
-				r.Post("/builds", h.startBuild)
-			}
-			if h.stacks != nil {
-				r.Get("/stacks", h.stacksPage)
-				r.Post("/stacks", h.deployStack)
-				r.Post("/stacks/down", h.downStack)
-				r.Post("/stacks/variables", h.listStackVars)
-				r.Get("/fragments/stacks", h.stacksFragment)
-			}
-			for _, s := range soonPages {
-				if s.path == "/builds" && h.builds != nil || s.path == "/stacks" && h.stacks != nil {
-					continue
-				}
-				r.Get(s.path, h.soon(s))
-			}
+			r.Get("/builds", h.buildsPage)
+			r.Post("/builds", h.startBuild)
+			r.Get("/stacks", h.stacksPage)
+			r.Post("/stacks", h.deployStack)
+			r.Post("/stacks/down", h.downStack)
+			r.Post("/stacks/variables", h.listStackVars)
+			r.Get("/fragments/stacks", h.stacksFragment)
 			r.Group(func(r chi.Router) {
 				r.Use(h.adminOnly)
 				h.mountAdmin(r)
