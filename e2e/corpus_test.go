@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -13,9 +14,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/client"
+
 	"github.com/dockeronline/platform/e2e/stack"
 	"github.com/dockeronline/platform/pkg/msg"
 	"github.com/dockeronline/platform/pkg/testenv"
+	"github.com/dockeronline/platform/services/runner/policy"
 )
 
 // corpusDir holds projects in the shape of real published ones: each
@@ -165,7 +169,10 @@ func deployCorpusProject(t *testing.T, w *stack.Web, dir, name string, exp corpu
 		}
 		return
 	}
-	t.Cleanup(func() { s.Call(t, u.Token, http.MethodDelete, "/api/v1/stacks/"+name+"?volumes=true", nil) })
+	t.Cleanup(func() {
+		s.Call(t, u.Token, http.MethodDelete, "/api/v1/stacks/"+name+"?volumes=true", nil)
+		removeUserImages(t, s, u.UserID) // a stack's down leaves the images it built, as Compose's does
+	})
 	for _, want := range exp.Notes {
 		if !containsSome(res.Notes, want) {
 			t.Errorf("no note says %q; notes: %q", want, res.Notes)
@@ -309,6 +316,22 @@ func corpusNoteLinks(t *testing.T, s *stack.Stack, token, name string, notes []s
 			if !slices.Contains(links, u) {
 				t.Errorf("note %q promises %s; the stack's links are %q", n, u, links)
 			}
+		}
+	}
+}
+
+// removeUserImages removes the images the platform built for owner.
+func removeUserImages(t *testing.T, s *stack.Stack, owner string) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := s.Docker.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", policy.LabelOwner+"="+owner)})
+	if err != nil {
+		t.Errorf("list %s's images: %v", owner, err)
+		return
+	}
+	for _, im := range list.Items {
+		if _, err := s.Docker.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
+			t.Errorf("remove image %s: %v", im.ID, err)
 		}
 	}
 }
